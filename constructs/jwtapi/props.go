@@ -1,0 +1,118 @@
+package jwtapi
+
+import "time"
+
+// HttpApiProps configures NewHttpApi. Set Issuer or Auth0Domain, and Audiences.
+type HttpApiProps struct {
+	// Issuer is the token issuer exactly as it appears in the `iss` claim, for
+	// example "https://example.us.auth0.com/" (Auth0 puts a trailing slash there).
+	// It must be https; http is accepted only for a loopback host (local use).
+	// Required unless Auth0Domain is set.
+	Issuer string
+	// Auth0Domain is an Auth0 tenant domain such as "example.us.auth0.com"; the
+	// issuer becomes "https://<Auth0Domain>/". Default: none; use Issuer instead.
+	Auth0Domain string
+	// Audiences are the accepted `aud` values (for Auth0, the API identifier).
+	// Required, at least one.
+	Audiences []string
+	// IdentitySource is where the authorizer reads the token.
+	// Default: "$request.header.Authorization".
+	IdentitySource string
+
+	// Routes maps route keys ("GET /items/{id}", "ANY /files/{proxy+}",
+	// "$default") to their handlers. Required, at least one.
+	Routes map[string]Route
+	// DefaultScopes apply to every private route that lists no Scopes of its own.
+	// Default: none.
+	DefaultScopes []string
+
+	// ApiName is the name of the HTTP API. Default: the construct's id.
+	ApiName string
+	// ModuleDir is the Go module directory that handler packages are relative
+	// to. Default: the nearest directory holding go.mod, from the working
+	// directory upwards.
+	ModuleDir string
+
+	// Cors enables CORS; API Gateway then answers browser preflight requests
+	// itself, before any authorizer runs. Default: nil, CORS off.
+	Cors *Cors
+	// DisableAccessLogs turns off the stage's JSON access log.
+	// Default: false, access logs on.
+	DisableAccessLogs bool
+	// Throttle sets the stage's default route throttling.
+	// Default: burst 200 requests, rate 100 requests per second.
+	Throttle *Throttle
+	// LogRetention is how long function and access logs are kept.
+	// Default: 30 days.
+	LogRetention time.Duration
+	// RetainLogs keeps the log groups when the stack is deleted.
+	// Default: false, log groups are deleted with the stack.
+	RetainLogs bool
+	// DisableTracing turns off AWS X-Ray active tracing of the functions.
+	// Default: false, tracing on.
+	DisableTracing bool
+	// MemoryMB is the default memory of every function. Default: 256.
+	MemoryMB int
+	// Timeout is the default timeout of every function; at most 30s, API
+	// Gateway's integration limit. Default: 10s.
+	Timeout time.Duration
+	// Environment is added to every function's environment. Default: none.
+	Environment map[string]string
+}
+
+// Route is one route of the API and the Go handler that serves it.
+type Route struct {
+	// Handler is the directory of the handler's main package, relative to
+	// ModuleDir, for example "functions/private". Required.
+	Handler string
+	// Public makes the route reachable without a token. Default: false, the
+	// route requires a valid JWT.
+	Public bool
+	// Scopes lists the OAuth scopes of which the token must carry at least one.
+	// Not allowed on a public route. Default: the API's DefaultScopes.
+	Scopes []string
+	// Environment is added to this function's environment. Default: none.
+	Environment map[string]string
+	// MemoryMB overrides the API's MemoryMB. Default: the API's.
+	MemoryMB int
+	// Timeout overrides the API's Timeout. Default: the API's.
+	Timeout time.Duration
+}
+
+// Cors is the CORS configuration of the API.
+type Cors struct {
+	// AllowOrigins lists allowed origins, e.g. "https://app.example.com". Required.
+	AllowOrigins []string
+	// AllowMethods lists allowed methods. Default: the methods of the routes.
+	AllowMethods []string
+	// AllowHeaders lists allowed request headers.
+	// Default: "authorization", "content-type".
+	AllowHeaders []string
+	// ExposeHeaders lists response headers the browser may read. Default: none.
+	ExposeHeaders []string
+	// AllowCredentials lets the browser send cookies. Default: false.
+	AllowCredentials bool
+	// MaxAge is how long the browser may cache a preflight answer. Default: 10 minutes.
+	MaxAge time.Duration
+}
+
+// Throttle is a stage's default throttling.
+type Throttle struct {
+	// BurstLimit is the bucket size in requests. Required, > 0.
+	BurstLimit int
+	// RateLimit is the steady rate in requests per second. Required, > 0.
+	RateLimit float64
+}
+
+// Defaults used when the corresponding prop is left zero.
+const (
+	DefaultIdentitySource = "$request.header.Authorization"
+	DefaultMemoryMB       = 256
+	DefaultTimeout        = 10 * time.Second
+	DefaultLogRetention   = 30 * 24 * time.Hour
+	DefaultBurstLimit     = 200
+	DefaultRateLimit      = 100
+	// MaxTimeout is API Gateway's integration timeout: a longer function
+	// timeout would only let the client get a 503 while the function runs on.
+	MaxTimeout = 30 * time.Second
+)

@@ -1,0 +1,63 @@
+// Package gobuild builds Go Lambda handlers the way AWS expects them: a static
+// binary named bootstrap, reproducible so that the same source always gives the
+// same bytes (and so the same CDK asset hash) on every machine with the same Go
+// toolchain.
+package gobuild
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Target is a platform to build for.
+type Target struct {
+	GOOS   string
+	GOARCH string
+}
+
+// Lambda returns the Lambda target for an architecture ("arm64" or "amd64").
+func Lambda(arch string) Target { return Target{GOOS: "linux", GOARCH: arch} }
+
+// Host is the machine running this process; the local gateway builds for it.
+func Host() Target { return Target{GOOS: goEnv("GOHOSTOS"), GOARCH: goEnv("GOHOSTARCH")} }
+
+func goEnv(name string) string {
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Args returns the go build arguments for pkg (relative to the module
+// directory, e.g. "functions/hello") written to out.
+//
+// lambda.norpc drops the legacy RPC mode that provided.al2023 never uses;
+// -trimpath, -buildvcs=false and an empty build id make the output depend only
+// on the source and the toolchain.
+func Args(pkg, out string) []string {
+	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
+		"-ldflags", "-s -w -buildid=", "-o", out, "./" + filepath.ToSlash(filepath.Clean(pkg))}
+}
+
+// Build compiles the main package pkg of the module in moduleDir into out.
+// The error carries the compiler's output.
+func Build(ctx context.Context, moduleDir, pkg string, t Target, out string) error {
+	cmd := exec.CommandContext(ctx, "go", Args(pkg, out)...)
+	cmd.Dir = moduleDir
+	// CGO off gives a static binary that runs on Amazon Linux without glibc
+	// version surprises, and keeps the build reproducible.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.GOOS, "GOARCH="+t.GOARCH)
+	var output bytes.Buffer
+	cmd.Stdout = &output
+	cmd.Stderr = &output
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build ./%s for %s/%s failed: %v\n%s", pkg, t.GOOS, t.GOARCH, err, strings.TrimSpace(output.String()))
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/jwtapi/jwtapi/constructs/jwtapi"
+)
+
+// AppName prefixes stack and resource names and tags every resource.
+const AppName = "jwt-api"
+
+// StackName returns the name of the API stack of a stage, e.g. "JwtApi-dev".
+func StackName(stage string) string { return "JwtApi-" + stage }
+
+// ApiStack is the example API of one stage.
+type ApiStack struct {
+	Stack awscdk.Stack
+	Api *jwtapi.HttpApi
+}
+
+// ExampleRoutes are the routes of the example API.
+func ExampleRoutes() map[string]jwtapi.Route {
+	return map[string]jwtapi.Route{
+		"GET /public":  {Handler: "functions/public", Public: true},
+		"GET /private": {Handler: "functions/private", Scopes: []string{"read:user"}},
+		"GET /me":      {Handler: "functions/me", Scopes: []string{"read:user"}},
+		"POST /admin":  {Handler: "functions/admin", Scopes: []string{"write:user"}},
+	}
+}
+
+// NewApiStack creates the example API stack of stage s.
+func NewApiStack(scope constructs.Construct, s Stage) (*ApiStack, error) {
+	name := StackName(s.Name)
+	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
+		StackName:   jsii.String(name),
+		Description: jsii.String(fmt.Sprintf("JWT-protected HTTP API (%s stage)", s.Name)),
+	})
+	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String(AppName), nil)
+	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(s.Name), nil)
+
+	props := s.apiProps()
+	props.ApiName = AppName + "-" + s.Name
+	props.Routes = ExampleRoutes()
+	api, err := jwtapi.NewHttpApi(stack, "Api", &props)
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", s.Name, err)
+	}
+	awscdk.NewCfnOutput(stack, jsii.String("ApiEndpoint"), &awscdk.CfnOutputProps{
+		Value:       api.Url(),
+		Description: jsii.String("Base URL of the API"),
+	})
+	if s.Local {
+		refuseDeploy(stack, s.Name)
+	}
+	return &ApiStack{Stack: stack, Api: api}, nil
+}
+
+// refuseDeploy makes CloudFormation reject the stack before creating anything:
+// a local stage trusts a loopback issuer and only makes sense on a laptop.
+func refuseDeploy(stack awscdk.Stack, stage string) {
+	awscdk.NewCfnRule(stack, jsii.String("LocalStageIsNotDeployable"), &awscdk.CfnRuleProps{
+		Assertions: &[]*awscdk.CfnRuleAssertion{{
+			Assert: awscdk.Fn_ConditionEquals(jsii.String(stage), jsii.String("a deployable stage")),
+			AssertDescription: jsii.String(fmt.Sprintf(
+				"The %q stage runs only on your laptop (make dev); deploy with -c stage=dev or -c stage=prod", stage)),
+		}},
+	})
+}

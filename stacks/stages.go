@@ -1,0 +1,139 @@
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jwtapi/jwtapi/constructs/jwtapi"
+)
+
+// ErrConfig is wrapped by every stage configuration error.
+var ErrConfig = errors.New("stage config")
+
+// Stage is one entry of the "stages" map in cdk.json.
+type Stage struct {
+	// Name is the stage's key in the map ("dev", "prod", ...).
+	Name string `json:"-"`
+	// Issuer is the token issuer URL, exactly as in `iss`.
+	Issuer string `json:"issuer,omitempty"`
+	// Auth0Domain is an Auth0 tenant domain; the issuer becomes https://DOMAIN/.
+	Auth0Domain string `json:"auth0Domain,omitempty"`
+	// Audiences are the accepted `aud` values.
+	Audiences []string `json:"audiences"`
+	// LogRetentionDays is how long logs are kept. Default: 30.
+	LogRetentionDays int `json:"logRetentionDays,omitempty"`
+	// RetainLogs keeps log groups when the stack is deleted. Default: false.
+	RetainLogs bool `json:"retainLogs,omitempty"`
+	// Throttle is the stage's default throttling. Default: the construct's.
+	Throttle *StageThrottle `json:"throttle,omitempty"`
+	// CorsOrigins enables CORS for these origins. Default: CORS off.
+	CorsOrigins []string `json:"corsOrigins,omitempty"`
+	// Local marks a stage that runs only on a laptop (make dev) and must not
+	// be deployed. Default: false.
+	Local bool `json:"local,omitempty"`
+}
+
+// StageThrottle is a stage's throttling in cdk.json.
+type StageThrottle struct {
+	Burst int     `json:"burst"`
+	Rate  float64 `json:"rate"`
+}
+
+// Overrides replace a stage's issuer or audiences at the edge (-c context or
+// environment). Empty fields leave the stage as it is.
+type Overrides struct {
+	Issuer      string
+	Auth0Domain string
+	Audiences   []string
+}
+
+// DefaultStage is the stage used when none is chosen.
+const DefaultStage = "dev"
+
+// SelectStage decodes the "stages" context value (as read from cdk.json)
+// and returns the stage called name with overrides applied.
+func SelectStage(stagesContext any, name string, o Overrides) (Stage, error) {
+	stages, err := ParseStages(stagesContext)
+	if err != nil {
+		return Stage{}, err
+	}
+	if name == "" {
+		name = DefaultStage
+	}
+	s, ok := stages[name]
+	if !ok {
+		return Stage{}, fmt.Errorf("%w: unknown stage %q; known stages: %s (pass -c stage=NAME or STAGE=NAME)",
+			ErrConfig, name, strings.Join(StageNames(stages), ", "))
+	}
+	if o.Issuer != "" || o.Auth0Domain != "" {
+		s.Issuer, s.Auth0Domain = o.Issuer, o.Auth0Domain
+	}
+	if len(o.Audiences) > 0 {
+		s.Audiences = o.Audiences
+	}
+	if _, err := jwtapi.ResolveIssuer(s.Issuer, s.Auth0Domain); err != nil {
+		return Stage{}, fmt.Errorf("%w: stages.%s: %v", ErrConfig, name, err)
+	}
+	return s, nil
+}
+
+// ParseStages decodes the "stages" context value strictly: an unknown field
+// is an error naming it, so a typo in cdk.json does not go unnoticed.
+func ParseStages(stagesContext any) (map[string]Stage, error) {
+	if stagesContext == nil {
+		return nil, fmt.Errorf("%w: cdk.json has no \"stages\" map in \"context\"", ErrConfig)
+	}
+	var raw map[string]json.RawMessage
+	b, err := json.Marshal(stagesContext)
+	if err == nil {
+		err = json.Unmarshal(b, &raw)
+	}
+	if err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("%w: context \"stages\" must be a non-empty map of stage name to settings", ErrConfig)
+	}
+	stages := map[string]Stage{}
+	for name, msg := range raw {
+		var s Stage
+		dec := json.NewDecoder(bytes.NewReader(msg))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			return nil, fmt.Errorf("%w: stages.%s: %v", ErrConfig, name, err)
+		}
+		s.Name = name
+		stages[name] = s
+	}
+	return stages, nil
+}
+
+// StageNames lists the stage names in sorted order.
+func StageNames(stages map[string]Stage) []string {
+	var names []string
+	for n := range stages {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// apiProps maps the stage's settings onto the construct's props.
+func (s Stage) apiProps() jwtapi.HttpApiProps {
+	p := jwtapi.HttpApiProps{
+		Issuer:       s.Issuer,
+		Auth0Domain:  s.Auth0Domain,
+		Audiences:    s.Audiences,
+		LogRetention: time.Duration(s.LogRetentionDays) * 24 * time.Hour,
+		RetainLogs:   s.RetainLogs,
+	}
+	if s.Throttle != nil {
+		p.Throttle = &jwtapi.Throttle{BurstLimit: s.Throttle.Burst, RateLimit: s.Throttle.Rate}
+	}
+	if len(s.CorsOrigins) > 0 {
+		p.Cors = &jwtapi.Cors{AllowOrigins: s.CorsOrigins}
+	}
+	return p
+}
