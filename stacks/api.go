@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -12,6 +13,9 @@ import (
 
 // AppName prefixes stack and resource names and tags every resource.
 const AppName = "jwt-api"
+
+// PlaceholderTenant is the Auth0 domain cdk.json ships with for dev and prod.
+const PlaceholderTenant = "your-tenant.us.auth0.com"
 
 // StackName returns the name of the API stack of a stage, e.g. "JwtApi-dev".
 func StackName(stage string) string { return "JwtApi-" + stage }
@@ -55,6 +59,11 @@ func NewApiStack(scope constructs.Construct, s Stage) (*ApiStack, error) {
 	})
 	if s.Local {
 		refuseDeploy(stack, s.Name)
+	}
+	if strings.Contains(api.Issuer(), PlaceholderTenant) {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("jwtapi:placeholder-tenant"), jsii.String(fmt.Sprintf(
+			"stage %s still uses the example Auth0 tenant %s: set AUTH0_DOMAIN and AUTH0_AUDIENCE, or edit cdk.json, before deploying",
+			s.Name, PlaceholderTenant)))
 	}
 	return &ApiStack{Stack: stack, Api: api}, nil
 }

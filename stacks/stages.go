@@ -52,6 +52,38 @@ type Overrides struct {
 	Audiences   []string
 }
 
+// EdgeOverrides reads the overrides from CDK context (-c issuer=...,
+// -c auth0Domain=..., -c audience=a,b) and then from AUTH0_DOMAIN and
+// AUTH0_AUDIENCE; context wins. The environment is ignored for a local stage,
+// whose issuer is the embedded one whatever the shell exports.
+func EdgeOverrides(stage string, context, getenv func(string) string) Overrides {
+	o := Overrides{
+		Issuer:      context("issuer"),
+		Auth0Domain: context("auth0Domain"),
+		Audiences:   splitList(context("audience")),
+	}
+	if stage == "local" {
+		return o
+	}
+	if o.Issuer == "" && o.Auth0Domain == "" {
+		o.Auth0Domain = getenv("AUTH0_DOMAIN")
+	}
+	if len(o.Audiences) == 0 {
+		o.Audiences = splitList(getenv("AUTH0_AUDIENCE"))
+	}
+	return o
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // DefaultStage is the stage used when none is chosen.
 const DefaultStage = "dev"
 

@@ -2,9 +2,11 @@ package test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,6 +24,8 @@ type synthesized struct {
 	stage    stacks.Stage
 	template map[string]any
 	rawJSON  []byte
+	// synthErr is set when synth failed its validation (an unsuppressed nag error).
+	synthErr error
 	// messages are the stack's synth annotations (errors, warnings, infos).
 	messages []message
 }
@@ -85,45 +89,91 @@ func synthStage(t *testing.T, name string) *synthesized {
 	stacks.AddNagChecks(stack.Stack)
 	app.Synth(nil)
 
-	stackName := stacks.StackName(name)
-	raw, err := os.ReadFile(filepath.Join(outdir, stackName+".template.json"))
+	s, err := readAssembly(outdir, stacks.StackName(name))
 	if err != nil {
-		t.Fatalf("reading template: %v", err)
+		t.Fatalf("stage %s: %v", name, err)
 	}
-	s := &synthesized{stage: stage, rawJSON: raw}
-	if err := json.Unmarshal(raw, &s.template); err != nil {
-		t.Fatalf("parsing template: %v", err)
-	}
-	s.messages, err = readMessages(filepath.Join(outdir, "manifest.json"), stackName)
-	if err != nil {
-		t.Fatalf("reading manifest: %v", err)
-	}
+	s.stage = stage
 	synthCache[name] = s
 	return s
 }
 
-// readMessages returns the annotations recorded for a stack in manifest.json.
-func readMessages(path, stack string) ([]message, error) {
-	b, err := os.ReadFile(path)
+// synth synthesizes app, turning the panic jsii raises for a failed
+// validation into an error.
+func synth(app awscdk.App) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	app.Synth(nil)
+	return nil
+}
+
+// readAssembly reads a synthesized stack's template and its annotations.
+// With the @aws-cdk/core:annotationsInValidationReport flag (set in
+// cdk.json) annotations, cdk-nag's included, go to validation-report.json
+// rather than to the manifest, so both are read.
+func readAssembly(outdir, stack string) (*synthesized, error) {
+	raw, err := os.ReadFile(filepath.Join(outdir, stack+".template.json"))
 	if err != nil {
 		return nil, err
+	}
+	s := &synthesized{rawJSON: raw}
+	if err := json.Unmarshal(raw, &s.template); err != nil {
+		return nil, fmt.Errorf("template: %w", err)
 	}
 	var manifest struct {
 		Artifacts map[string]struct {
 			Metadata map[string][]message `json:"metadata"`
 		} `json:"artifacts"`
 	}
-	if err := json.Unmarshal(b, &manifest); err != nil {
+	if err := readJSON(filepath.Join(outdir, "manifest.json"), &manifest); err != nil {
 		return nil, err
 	}
-	var out []message
 	for path, entries := range manifest.Artifacts[stack].Metadata {
 		for _, e := range entries {
 			e.Path = path
-			out = append(out, e)
+			s.messages = append(s.messages, e)
 		}
 	}
-	return out, nil
+	var report struct {
+		PluginReports []struct {
+			Violations []struct {
+				RuleName            string `json:"ruleName"`
+				Description         string `json:"description"`
+				Severity            string `json:"severity"`
+				ViolatingConstructs []struct {
+					ConstructPath string `json:"constructPath"`
+				} `json:"violatingConstructs"`
+			} `json:"violations"`
+		} `json:"pluginReports"`
+	}
+	err = readJSON(filepath.Join(outdir, "validation-report.json"), &report)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	for _, p := range report.PluginReports {
+		for _, v := range p.Violations {
+			for _, c := range v.ViolatingConstructs {
+				if c.ConstructPath == stack || strings.HasPrefix(c.ConstructPath, stack+"/") {
+					s.messages = append(s.messages, message{Type: "aws:cdk:" + v.Severity, Data: v.RuleName + ": " + v.Description, Path: c.ConstructPath})
+				}
+			}
+		}
+	}
+	return s, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // resources returns the template's resources of one CloudFormation type, by logical id.

@@ -1,0 +1,155 @@
+package claims_test
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jwtapi/jwtapi/functions/claims"
+	"github.com/jwtapi/jwtapi/functions/internal/fixtures"
+)
+
+func TestFromV2User(t *testing.T) {
+	c, err := claims.FromV2(fixtures.V2(t, "apigw-v2-jwt-user.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "auth0|655f1b2c9d1e" || c.Issuer != "https://example.us.auth0.com/" || c.ClientID != "Xo1bDp8sVw4kKmQ2" {
+		t.Errorf("sub %q iss %q client %q", c.Subject, c.Issuer, c.ClientID)
+	}
+	if !slices.Equal(c.Audiences, []string{"https://api.example.com", "https://example.us.auth0.com/userinfo"}) {
+		t.Errorf("Audiences = %q", c.Audiences)
+	}
+	if !slices.Equal(c.Scopes, []string{"openid", "profile", "read:user", "write:user"}) {
+		t.Errorf("Scopes = %q", c.Scopes)
+	}
+	if !slices.Equal(c.Permissions, []string{"read:user", "write:user"}) {
+		t.Errorf("Permissions = %q", c.Permissions)
+	}
+	if want := time.Unix(1795511702, 0).UTC(); !c.ExpiresAt.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v", c.ExpiresAt, want)
+	}
+	if v, ok := c.Bool("email_verified"); !ok || !v {
+		t.Errorf("email_verified = %v, %v", v, ok)
+	}
+	meta, ok := c.Map("https://example.com/app_metadata")
+	if !ok || meta["plan"] != "pro" || meta["seats"] != "5" || meta["tags"] != "[a b]" {
+		t.Errorf("app_metadata = %q, %v", meta, ok)
+	}
+}
+
+func TestFromV2Machine(t *testing.T) {
+	c, err := claims.FromV2(fixtures.V2(t, "apigw-v2-jwt-machine.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "Xo1bDp8sVw4kKmQ2@clients" || !slices.Equal(c.Audiences, []string{"https://api.example.com"}) {
+		t.Errorf("sub %q aud %q", c.Subject, c.Audiences)
+	}
+	if err := c.RequireAnyScope("write:user", "read:user"); err != nil {
+		t.Errorf("RequireAnyScope: %v", err)
+	}
+}
+
+func TestFromV1(t *testing.T) {
+	c, err := claims.FromV1(fixtures.V1(t, "apigw-v1-jwt-user.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "auth0|655f1b2c9d1e" || !c.HasPermission("write:user") {
+		t.Errorf("sub %q permissions %q", c.Subject, c.Permissions)
+	}
+}
+
+func TestNoClaimsOnPublicRoute(t *testing.T) {
+	_, err := claims.FromV2(fixtures.V2(t, "apigw-v2-no-authorizer.json"))
+	if !errors.Is(err, claims.ErrNoClaims) {
+		t.Fatalf("err = %v, want ErrNoClaims", err)
+	}
+	if r := claims.Response(err); r.StatusCode != 401 {
+		t.Errorf("Response(ErrNoClaims).StatusCode = %d, want 401", r.StatusCode)
+	}
+}
+
+func TestScpWinsOverScope(t *testing.T) {
+	c := claims.Parse(map[string]string{"scp": "[a b]", "scope": "c"})
+	if !slices.Equal(c.Scopes, []string{"a", "b"}) {
+		t.Errorf("Scopes = %q, want [a b] from scp", c.Scopes)
+	}
+}
+
+func TestRequirements(t *testing.T) {
+	c := claims.Parse(map[string]string{
+		"scope": "read:user", "permissions": "[read:user delete:user]", "email_verified": "false",
+		"https://example.com/roles": "[admin editor]",
+	})
+	tests := []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"any scope, one matches", c.RequireAnyScope("write:user", "read:user"), true},
+		{"any scope, none", c.RequireAnyScope("write:user"), false},
+		{"all scopes, one missing", c.RequireAllScopes("read:user", "write:user"), false},
+		{"permissions present", c.RequirePermissions("delete:user"), true},
+		{"permission missing", c.RequirePermissions("delete:user", "write:user"), false},
+		{"claim value wrong", c.RequireClaim("email_verified", "true"), false},
+		{"claim missing", c.RequireClaim("tenant", "acme"), false},
+		{"array claim contains", c.RequireClaim("https://example.com/roles", "admin"), true},
+		{"array claim lacks", c.RequireClaim("https://example.com/roles", "owner"), false},
+		{"case sensitive", c.RequireAnyScope("READ:USER"), false},
+	}
+	for _, tt := range tests {
+		if (tt.err == nil) != tt.ok {
+			t.Errorf("%s: err = %v, want ok=%v", tt.name, tt.err, tt.ok)
+			continue
+		}
+		if tt.err == nil {
+			continue
+		}
+		if !errors.Is(tt.err, claims.ErrForbidden) {
+			t.Errorf("%s: %v does not wrap ErrForbidden", tt.name, tt.err)
+		}
+		r := claims.Response(tt.err)
+		var body map[string]string
+		if err := json.Unmarshal([]byte(r.Body), &body); err != nil || r.StatusCode != 403 || body["message"] != "Forbidden" || body["error_description"] == "" {
+			t.Errorf("%s: response %d %s, want a JSON 403 saying why", tt.name, r.StatusCode, r.Body)
+		}
+		if r.Headers["content-type"] != "application/json" {
+			t.Errorf("%s: content-type %q", tt.name, r.Headers["content-type"])
+		}
+	}
+}
+
+func TestMarshalJSONParsesValues(t *testing.T) {
+	c, err := claims.FromV2(fixtures.V2(t, "apigw-v2-jwt-user.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Subject     string         `json:"subject"`
+		Scopes      []string       `json:"scopes"`
+		Permissions []string       `json:"permissions"`
+		ExpiresAt   time.Time      `json:"expiresAt"`
+		Claims      map[string]any `json:"claims"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "auth0|655f1b2c9d1e" || len(got.Scopes) != 4 || len(got.Permissions) != 2 || got.ExpiresAt.Unix() != 1795511702 {
+		t.Errorf("got %+v", got)
+	}
+	if got.Claims["email_verified"] != true || got.Claims["exp"] != float64(1795511702) {
+		t.Errorf("claims not parsed back to JSON types: %v", got.Claims)
+	}
+	meta, _ := got.Claims["https://example.com/app_metadata"].(map[string]any)
+	if meta["seats"] != float64(5) {
+		t.Errorf("nested map not parsed: %v", got.Claims["https://example.com/app_metadata"])
+	}
+}

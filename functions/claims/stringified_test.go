@@ -1,0 +1,70 @@
+package claims
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"[admin poweruser]", []string{"admin", "poweruser"}},
+		{"[read:user]", []string{"read:user"}},
+		{"[]", nil},
+		{"", nil},
+		{"openid profile  read:user", []string{"openid", "profile", "read:user"}},
+		{"https://api.example.com", []string{"https://api.example.com"}},
+		{"[https://api.example.com https://x.auth0.com/userinfo]", []string{"https://api.example.com", "https://x.auth0.com/userinfo"}},
+		{"[map[a:1] map[b:2]]", []string{"map[a:1]", "map[b:2]"}},
+	}
+	for _, tt := range tests {
+		if got := ParseList(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseList(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseMap(t *testing.T) {
+	tests := []struct {
+		in   string
+		want map[string]string
+		ok   bool
+	}{
+		{"map[t:1700000000 v:true]", map[string]string{"t": "1700000000", "v": "true"}, true},
+		{"map[plan:pro tags:[a b] nested:map[x:1]]", map[string]string{"plan": "pro", "tags": "[a b]", "nested": "map[x:1]"}, true},
+		{"map[name:Ada Lovelace role:admin]", map[string]string{"name": "Ada Lovelace", "role": "admin"}, true},
+		{"map[]", map[string]string{}, true},
+		{"[a b]", nil, false},
+		{"plain", nil, false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseMap(tt.in)
+		if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseMap(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestValue(t *testing.T) {
+	tests := []struct {
+		in   string
+		want any
+	}{
+		{"true", true},
+		{"false", false},
+		{"1718722804", int64(1718722804)},
+		{"1.5", 1.5},
+		{"NaN", "NaN"},
+		{"auth0|123", "auth0|123"},
+		{"[a b]", []any{"a", "b"}},
+		{"[1 true]", []any{int64(1), true}},
+		{"map[seats:5 pro:true]", map[string]any{"seats": int64(5), "pro": true}},
+	}
+	for _, tt := range tests {
+		if got := Value(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Value(%q) = %#v, want %#v", tt.in, got, tt.want)
+		}
+	}
+}
