@@ -23,7 +23,7 @@ func StackName(stage string) string { return "JwtApi-" + stage }
 // ApiStack is the example API of one stage.
 type ApiStack struct {
 	Stack awscdk.Stack
-	Api *jwtapi.HttpApi
+	Api   *jwtapi.HttpApi
 }
 
 // ExampleRoutes are the routes of the example API.
