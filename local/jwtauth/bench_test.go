@@ -73,4 +73,3 @@ func BenchmarkAuthorizeUnseenToken(b *testing.B) {
 		}
 	})
 }
-

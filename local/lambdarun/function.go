@@ -1,0 +1,325 @@
+package lambdarun
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+)
+
+// Errors an invocation can end with, besides a function error.
+var (
+	// ErrTimeout: the function ran past its timeout; its instance was killed.
+	ErrTimeout = errors.New("function timed out")
+	// ErrCrashed: the process exited during the invocation.
+	ErrCrashed = errors.New("function process exited")
+	// ErrBuild: the handler does not compile.
+	ErrBuild = errors.New("handler build failed")
+	// ErrClosed: the runtime is shutting down.
+	ErrClosed = errors.New("runtime closed")
+)
+
+// Spec describes a function, as read from the synthesized template.
+type Spec struct {
+	// FunctionName names the function in logs and its environment.
+	FunctionName string
+	// ModuleDir and Package locate the handler's main package.
+	ModuleDir, Package string
+	Env                map[string]string
+	Timeout            time.Duration
+	MemoryMB           int
+	// LogFormat is "JSON" or "Text", as the function's LoggingConfig.
+	LogFormat string
+}
+
+// Options are shared by all functions of a Runtime.
+type Options struct {
+	// MaxInstances is the per-function concurrency limit. Default: 16.
+	MaxInstances int
+	// Logs receives the functions' output, each line prefixed by the function.
+	// Default: os.Stderr.
+	Logs io.Writer
+	// BuildDir holds the host builds. Required.
+	BuildDir string
+	// Region is reported in AWS_REGION. Default: us-east-1.
+	Region string
+	// Account is used in function ARNs. Default: 123456789012.
+	Account string
+
+	logMu *sync.Mutex
+}
+
+// Runtime holds the functions of one local API.
+type Runtime struct {
+	opts      Options
+	mu        sync.Mutex
+	functions map[string]*Function
+	closed    bool
+}
+
+// NewRuntime returns an empty runtime.
+func NewRuntime(opts Options) *Runtime {
+	if opts.MaxInstances <= 0 {
+		opts.MaxInstances = 16
+	}
+	if opts.Logs == nil {
+		opts.Logs = os.Stderr
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Account == "" {
+		opts.Account = "123456789012"
+	}
+	opts.logMu = &sync.Mutex{}
+	return &Runtime{opts: opts, functions: map[string]*Function{}}
+}
+
+// Function is one function's pool of warm instances.
+type Function struct {
+	spec      Spec
+	opts      *Options
+	logPrefix string
+	arn       string
+	build     *builder
+
+	mu      sync.Mutex
+	idle    []*instance
+	all     map[*instance]bool
+	live    int
+	waiters []chan struct{}
+	closed  bool
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// Add registers a function; nothing is built or started until Warm or Invoke.
+func (r *Runtime) Add(spec Spec) (*Function, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.functions[spec.FunctionName]; ok {
+		return nil, fmt.Errorf("function %q added twice", spec.FunctionName)
+	}
+	dir := filepath.Join(r.opts.BuildDir, unsafeChars.ReplaceAllString(spec.FunctionName, "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f := &Function{
+		spec:      spec,
+		opts:      &r.opts,
+		logPrefix: "[" + spec.FunctionName + "] ",
+		arn:       fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.opts.Region, r.opts.Account, unsafeChars.ReplaceAllString(spec.FunctionName, "-")),
+		build:     &builder{moduleDir: spec.ModuleDir, pkg: spec.Package, outDir: dir},
+		all:       map[*instance]bool{},
+	}
+	r.functions[spec.FunctionName] = f
+	return f, nil
+}
+
+// Close stops every instance of every function.
+func (r *Runtime) Close() {
+	r.mu.Lock()
+	r.closed = true
+	fns := r.functions
+	r.mu.Unlock()
+	for _, f := range fns {
+		f.close()
+	}
+}
+
+// Spec returns the function's description.
+func (f *Function) Spec() Spec { return f.spec }
+
+// Warm builds the handler and starts one instance, so the first request
+// does not pay for either.
+func (f *Function) Warm(ctx context.Context) error {
+	bin, gen, err := f.build.current(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBuild, err)
+	}
+	inst, err := f.acquire(ctx, bin, gen)
+	if err != nil {
+		return err
+	}
+	f.release(inst)
+	return nil
+}
+
+// Result is a completed invocation.
+type Result struct {
+	// Payload is the handler's response (nil when it returned an error).
+	Payload []byte
+	// ErrorType and ErrorBody are set when the handler returned an error or panicked.
+	ErrorType string
+	ErrorBody []byte
+	// Duration is the time from delivery to answer.
+	Duration time.Duration
+}
+
+// Invoke runs one event on a warm (or new) instance and waits for the
+// answer, at most the function's timeout.
+func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte) (Result, error) {
+	bin, gen, err := f.build.current(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrBuild, err)
+	}
+	for attempt := 0; ; attempt++ {
+		inst, err := f.acquire(ctx, bin, gen)
+		if err != nil {
+			return Result{}, err
+		}
+		res, delivered, err := f.invokeOn(ctx, inst, requestID, payload)
+		if err == nil || delivered || attempt >= 2 {
+			return res, err
+		}
+		// The instance died before taking the event (it had just panicked,
+		// say): the handler never saw it, so another instance may run it.
+	}
+}
+
+func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID string, payload []byte) (Result, bool, error) {
+	start := time.Now()
+	inv := &invocation{
+		id: requestID, payload: payload, deadline: start.Add(f.spec.Timeout), arn: f.arn,
+		pickedUp: make(chan struct{}), result: make(chan result, 1),
+	}
+	inst.api.next <- inv // buffered: the instance is ours alone
+	timer := time.NewTimer(f.spec.Timeout)
+	defer timer.Stop()
+	select {
+	case r := <-inv.result:
+		f.release(inst)
+		return Result{Payload: r.payload, ErrorType: r.errType, ErrorBody: r.errBody, Duration: time.Since(start)}, true, nil
+	case <-inst.dead:
+		picked := isClosed(inv.pickedUp)
+		return Result{Duration: time.Since(start)}, picked, fmt.Errorf("%w: %v", ErrCrashed, inst.exitErr)
+	case <-timer.C:
+		inst.kill()
+		return Result{Duration: time.Since(start)}, true, fmt.Errorf("%w after %s", ErrTimeout, f.spec.Timeout)
+	case <-ctx.Done():
+		// The client went away; the instance may be mid-invocation, so it
+		// cannot be reused safely.
+		inst.kill()
+		return Result{}, isClosed(inv.pickedUp), ctx.Err()
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// acquire returns an idle instance of the current build, starting one if
+// under the limit, or waits for one to come free.
+func (f *Function) acquire(ctx context.Context, bin string, gen int) (*instance, error) {
+	for {
+		f.mu.Lock()
+		if f.closed {
+			f.mu.Unlock()
+			return nil, ErrClosed
+		}
+		for len(f.idle) > 0 {
+			inst := f.idle[len(f.idle)-1]
+			f.idle = f.idle[:len(f.idle)-1]
+			if inst.alive() && inst.generation == gen {
+				f.mu.Unlock()
+				return inst, nil
+			}
+			inst.kill() // an older build, or dead: replaced below
+		}
+		if f.live < f.opts.MaxInstances {
+			f.live++
+			f.mu.Unlock()
+			inst, err := f.startInstance(bin, gen)
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if err != nil {
+				f.live--
+				return nil, err
+			}
+			f.all[inst] = true
+			return inst, nil
+		}
+		wait := make(chan struct{})
+		f.waiters = append(f.waiters, wait)
+		f.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// release returns an instance to the pool and wakes one waiter.
+func (f *Function) release(inst *instance) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed || !inst.alive() {
+		inst.kill()
+	} else {
+		f.idle = append(f.idle, inst)
+	}
+	f.wakeOne()
+}
+
+// instanceExited is called once per instance when its process is gone.
+func (f *Function) instanceExited(inst *instance) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.live--
+	delete(f.all, inst)
+	f.wakeOne()
+}
+
+func (f *Function) wakeOne() {
+	if len(f.waiters) > 0 {
+		close(f.waiters[0])
+		f.waiters = f.waiters[1:]
+	}
+}
+
+// Instances reports how many processes the function runs now.
+func (f *Function) Instances() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.live
+}
+
+func (f *Function) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.idle = nil
+	for _, w := range f.waiters {
+		close(w)
+	}
+	f.waiters = nil
+	var all []*instance
+	for inst := range f.all {
+		all = append(all, inst)
+	}
+	f.mu.Unlock()
+	for _, inst := range all {
+		inst.kill()
+		<-inst.dead
+	}
+}
+
+// NewRequestID returns a Lambda-style request id (a UUID).
+func NewRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

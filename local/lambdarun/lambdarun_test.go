@@ -1,0 +1,264 @@
+package lambdarun
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func moduleDir(t *testing.T) string {
+	t.Helper()
+	d, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newFaulty(t *testing.T, timeout time.Duration, max int) (*Function, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	rt := NewRuntime(Options{MaxInstances: max, Logs: logs, BuildDir: t.TempDir()})
+	t.Cleanup(rt.Close)
+	f, err := rt.Add(Spec{FunctionName: "GET /faulty", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty",
+		Env: map[string]string{"GREETING": "hi"}, Timeout: timeout, MemoryMB: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f, logs
+}
+
+type echoed struct {
+	Event     json.RawMessage   `json:"event"`
+	RequestID string            `json:"requestId"`
+	ARN       string            `json:"arn"`
+	Deadline  int64             `json:"deadline"`
+	Env       map[string]string `json:"env"`
+	PID       int               `json:"pid"`
+}
+
+func invoke(t *testing.T, f *Function, query string) (Result, error) {
+	t.Helper()
+	return f.Invoke(context.Background(), NewRequestID(), []byte(`{"rawQueryString":"`+query+`"}`))
+}
+
+func decodeEcho(t *testing.T, r Result) echoed {
+	t.Helper()
+	var resp struct {
+		Body string `json:"body"`
+	}
+	if err := json.Unmarshal(r.Payload, &resp); err != nil {
+		t.Fatalf("payload %s: %v (error %s %s)", r.Payload, err, r.ErrorType, r.ErrorBody)
+	}
+	var e echoed
+	if err := json.Unmarshal([]byte(resp.Body), &e); err != nil {
+		t.Fatalf("body %s: %v", resp.Body, err)
+	}
+	return e
+}
+
+func TestInvokeKeepsInstancesWarm(t *testing.T) {
+	f, _ := newFaulty(t, 5*time.Second, 4)
+	id := NewRequestID()
+	r, err := f.Invoke(context.Background(), id, []byte(`{"rawQueryString":"a=1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := decodeEcho(t, r)
+	if first.RequestID != id || !strings.Contains(first.ARN, "function:GET-faulty") || string(first.Event) != `{"rawQueryString":"a=1"}` {
+		t.Errorf("handler saw %+v", first)
+	}
+	if first.Env["GREETING"] != "hi" || first.Env["AWS_LAMBDA_FUNCTION_NAME"] != "GET /faulty" || first.Env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] != "256" {
+		t.Errorf("environment %v", first.Env)
+	}
+	if d := time.UnixMilli(first.Deadline); time.Until(d) > 5*time.Second || time.Until(d) < 4*time.Second {
+		t.Errorf("deadline %v is not the function timeout away", d)
+	}
+	r, err = invoke(t, f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second := decodeEcho(t, r); second.PID != first.PID {
+		t.Errorf("second invocation ran in pid %d, want the warm instance %d", second.PID, first.PID)
+	}
+}
+
+func TestConcurrentInvocationsUseSeveralInstancesUpToTheLimit(t *testing.T) {
+	f, _ := newFaulty(t, 5*time.Second, 3)
+	var wg sync.WaitGroup
+	pids := sync.Map{}
+	peak := 0
+	var mu sync.Mutex
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := invoke(t, f, "do=sleep&ms=150")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			pids.Store(decodeEcho(t, r).PID, true)
+			mu.Lock()
+			peak = max(peak, f.Instances())
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	n := 0
+	pids.Range(func(_, _ any) bool { n++; return true })
+	if n < 2 || n > 3 || peak > 3 {
+		t.Errorf("8 concurrent invocations ran on %d instances (peak %d), want 2-3 with a limit of 3", n, peak)
+	}
+}
+
+func TestFaultsAndRecovery(t *testing.T) {
+	f, logs := newFaulty(t, time.Second, 2)
+	tests := []struct {
+		query   string
+		err     error
+		errType string
+		body    string
+	}{
+		{query: "do=error", errType: "errorString", body: "faulty handler returned an error"},
+		{query: "do=panic", errType: "string", body: "faulty handler panicked on purpose"},
+		{query: "do=exit", err: ErrCrashed},
+		{query: "do=sleep&ms=3000", err: ErrTimeout},
+	}
+	for _, tt := range tests {
+		r, err := invoke(t, f, tt.query)
+		if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
+			t.Fatalf("%s: err = %v, want %v", tt.query, err, tt.err)
+		}
+		if r.ErrorType != tt.errType || !strings.Contains(string(r.ErrorBody), tt.body) {
+			t.Errorf("%s: error %q %s, want %q with %q", tt.query, r.ErrorType, r.ErrorBody, tt.errType, tt.body)
+		}
+		// The next request works: the crashed or killed instance was replaced.
+		if _, err := invoke(t, f, ""); err != nil {
+			t.Fatalf("after %s: %v", tt.query, err)
+		}
+	}
+	if !strings.Contains(logs.String(), "[GET /faulty] exiting on purpose") {
+		t.Errorf("function output is not streamed with its prefix:\n%s", logs.String())
+	}
+}
+
+func TestCloseLeavesNoProcess(t *testing.T) {
+	logs := &syncBuffer{}
+	rt := NewRuntime(Options{Logs: logs, BuildDir: t.TempDir()})
+	f, err := rt.Add(Spec{FunctionName: "f", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty", Timeout: 5 * time.Second, MemoryMB: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := invoke(t, f, "do=sleep&ms=100")
+			if err == nil {
+				mu.Lock()
+				pids = append(pids, decodeEcho(t, r).PID)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rt.Close()
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("process %d still running after Close", pid)
+		}
+	}
+	if _, err := invoke(t, f, ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("invoke after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestRebuildOnSourceChange edits a handler in a scratch module and expects
+// the next invocation to run the new code, and a compile error to be reported.
+func TestRebuildOnSourceChange(t *testing.T) {
+	dir := t.TempDir()
+	goMod, err := os.ReadFile(filepath.Join(moduleDir(t), "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goSum, _ := os.ReadFile(filepath.Join(moduleDir(t), "go.sum"))
+	var require string
+	for _, line := range strings.Split(string(goMod), "\n") {
+		if strings.Contains(line, "github.com/aws/aws-lambda-go ") {
+			require = strings.TrimSpace(strings.TrimSuffix(line, "// indirect"))
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module scratch\n\ngo 1.26\n\nrequire "+require+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.sum"), goSum, 0o644)
+	os.MkdirAll(filepath.Join(dir, "hello"), 0o755)
+	write := func(src string) {
+		if err := os.WriteFile(filepath.Join(dir, "hello", "main.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handler := func(answer string) string {
+		return "package main\nimport \"github.com/aws/aws-lambda-go/lambda\"\nfunc main() { lambda.Start(func() (string, error) { return \"" + answer + "\", nil }) }\n"
+	}
+	write(handler("v1"))
+	rt := NewRuntime(Options{Logs: &syncBuffer{}, BuildDir: t.TempDir()})
+	t.Cleanup(rt.Close)
+	f, err := rt.Add(Spec{FunctionName: "hello", ModuleDir: dir, Package: "hello", Timeout: 5 * time.Second, MemoryMB: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func() (string, error) {
+		r, err := f.Invoke(context.Background(), NewRequestID(), []byte(`{}`))
+		return string(r.Payload), err
+	}
+	if got, err := answer(); got != `"v1"` || err != nil {
+		t.Fatalf("first answer %s %v", got, err)
+	}
+	time.Sleep(checkEvery) // the change must be a different mtime and past the check interval
+	write(handler("v2"))
+	time.Sleep(checkEvery)
+	if got, err := answer(); got != `"v2"` || err != nil {
+		t.Fatalf("after editing: %s %v, want the rebuilt handler's \"v2\"", got, err)
+	}
+	write("package main\nfunc main() { undefined() }\n")
+	time.Sleep(checkEvery)
+	if _, err := answer(); !errors.Is(err, ErrBuild) || !strings.Contains(err.Error(), "undefined") {
+		t.Fatalf("broken handler: %v, want ErrBuild with the compiler's message", err)
+	}
+	write(handler("v3"))
+	time.Sleep(checkEvery)
+	if got, err := answer(); got != `"v3"` || err != nil {
+		t.Fatalf("after fixing: %s %v", got, err)
+	}
+}
