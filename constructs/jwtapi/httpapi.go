@@ -18,14 +18,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/jwtapi/jwtapi/internal/cfnmeta"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 )
 
 // Metadata keys written on each function so that tools reading the
 // synthesized template (the local gateway) can find the handler's source.
 const (
-	MetadataHandler  = "jwtapi:handler"
-	MetadataRouteKey = "jwtapi:route"
+	MetadataHandler  = cfnmeta.Handler
+	MetadataRouteKey = cfnmeta.RouteKey
 )
 
 // HttpApi is an API Gateway HTTP API with a JWT authorizer and Go handlers.

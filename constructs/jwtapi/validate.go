@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/internal/routekey"
 )
 
@@ -260,18 +261,11 @@ func checkHandler(moduleDir, dir string) error {
 
 // FindModuleDir returns the nearest directory at or above dir holding go.mod.
 func FindModuleDir(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
+	d, err := gobuild.ModuleDir(dir)
 	if err != nil {
-		return "", err
+		return "", propError("ModuleDir", "%v; set ModuleDir to your Go module's directory", err)
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", propError("ModuleDir", "no go.mod found in %s or above; set ModuleDir to your Go module's directory", dir)
-		}
-	}
+	return d, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -61,3 +61,19 @@ func Build(ctx context.Context, moduleDir, pkg string, t Target, out string) err
 	}
 	return nil
 }
+
+// ModuleDir returns the nearest directory at or above dir holding go.mod.
+func ModuleDir(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod found in %s or above", dir)
+		}
+	}
+}

@@ -89,6 +89,9 @@ type Function struct {
 	arn       string
 	build     *builder
 
+	// reported is the last build error printed, so each is printed once.
+	reported string
+
 	mu      sync.Mutex
 	idle    []*instance
 	all     map[*instance]bool
@@ -139,9 +142,9 @@ func (f *Function) Spec() Spec { return f.spec }
 // Warm builds the handler and starts one instance, so the first request
 // does not pay for either.
 func (f *Function) Warm(ctx context.Context) error {
-	bin, gen, err := f.build.current(ctx)
+	bin, gen, err := f.current(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBuild, err)
+		return err
 	}
 	inst, err := f.acquire(ctx, bin, gen)
 	if err != nil {
@@ -165,9 +168,9 @@ type Result struct {
 // Invoke runs one event on a warm (or new) instance and waits for the
 // answer, at most the function's timeout.
 func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte) (Result, error) {
-	bin, gen, err := f.build.current(ctx)
+	bin, gen, err := f.current(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrBuild, err)
+		return Result{}, err
 	}
 	for attempt := 0; ; attempt++ {
 		inst, err := f.acquire(ctx, bin, gen)
@@ -181,6 +184,22 @@ func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte)
 		// The instance died before taking the event (it had just panicked,
 		// say): the handler never saw it, so another instance may run it.
 	}
+}
+
+// current returns the binary to run, printing a new build failure once with
+// the compiler's output.
+func (f *Function) current(ctx context.Context) (string, int, error) {
+	bin, gen, err := f.build.current(ctx)
+	if err == nil {
+		return bin, gen, nil
+	}
+	f.opts.logMu.Lock()
+	if msg := err.Error(); msg != f.reported {
+		f.reported = msg
+		fmt.Fprintf(f.opts.Logs, "%s%v\n%sfix the handler and send the request again: it is rebuilt on the next request\n", f.logPrefix, err, f.logPrefix)
+	}
+	f.opts.logMu.Unlock()
+	return "", gen, fmt.Errorf("%w: %v", ErrBuild, err)
 }
 
 func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID string, payload []byte) (Result, bool, error) {

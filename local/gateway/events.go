@@ -1,0 +1,211 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jwtapi/jwtapi/internal/routekey"
+	"github.com/jwtapi/jwtapi/local/jwtauth"
+)
+
+// request is what the gateway knows about an incoming request once routed
+// and authorized.
+type request struct {
+	http      *http.Request
+	body      []byte
+	id        string
+	received  time.Time
+	route     *Route
+	match     routekey.Match
+	decision  *jwtauth.Decision
+	apiID     string
+	sourceIP  string
+	userAgent string
+}
+
+// accountID is reported in request contexts and ARNs.
+const accountID = "123456789012"
+
+// timeLayout is API Gateway's requestContext.time format.
+const timeLayout = "02/Jan/2006:15:04:05 -0700"
+
+// newRequestID returns an id shaped like API Gateway's ("Ov2GmhKSjoEEMxA=").
+func newRequestID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// isText reports whether API Gateway passes a body of this content type as
+// text rather than base64 (unconfirmed list: text, JSON, XML, JavaScript and
+// form bodies).
+func isText(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(mt, "text/"),
+		mt == "application/json", strings.HasSuffix(mt, "+json"),
+		mt == "application/xml", strings.HasSuffix(mt, "+xml"),
+		mt == "application/javascript", mt == "application/x-www-form-urlencoded":
+		return true
+	}
+	return false
+}
+
+func (q *request) bodyFields() (string, bool) {
+	if len(q.body) == 0 {
+		return "", false
+	}
+	if isText(q.http.Header.Get("content-type")) {
+		return string(q.body), false
+	}
+	return base64.StdEncoding.EncodeToString(q.body), true
+}
+
+// headers adds the headers API Gateway adds in front of the integration.
+func (q *request) forwardedHeaders() http.Header {
+	h := q.http.Header.Clone()
+	h.Set("x-forwarded-for", q.sourceIP)
+	h.Set("x-forwarded-proto", "http")
+	if _, port, err := net.SplitHostPort(q.http.Host); err == nil {
+		h.Set("x-forwarded-port", port)
+	}
+	h.Set("x-amzn-trace-id", "Root=1-"+strings.ToLower(q.id[:8]))
+	if q.http.Host != "" {
+		h.Set("host", q.http.Host)
+	}
+	return h
+}
+
+// eventV2 builds the payload 2.0 event: headers lower-cased with repeated
+// values joined by commas, cookies apart, the query joined the same way.
+func (q *request) eventV2() events.APIGatewayV2HTTPRequest {
+	e := events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       q.route.Key.String(),
+		RawPath:        q.http.URL.EscapedPath(),
+		RawQueryString: q.http.URL.RawQuery,
+		Headers:        map[string]string{},
+		PathParameters: q.match.Params,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:     q.route.Key.String(),
+			AccountID:    accountID,
+			Stage:        "$default",
+			RequestID:    q.id,
+			APIID:        q.apiID,
+			DomainName:   hostOnly(q.http.Host),
+			DomainPrefix: strings.Split(hostOnly(q.http.Host), ".")[0],
+			Time:         q.received.Format(timeLayout),
+			TimeEpoch:    q.received.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    q.http.Method,
+				Path:      q.http.URL.Path,
+				Protocol:  q.http.Proto,
+				SourceIP:  q.sourceIP,
+				UserAgent: q.userAgent,
+			},
+		},
+	}
+	for name, values := range q.forwardedHeaders() {
+		name = strings.ToLower(name)
+		if name == "cookie" {
+			for _, v := range values {
+				for _, c := range strings.Split(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						e.Cookies = append(e.Cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		e.Headers[name] = strings.Join(values, ",")
+	}
+	if qs := q.http.URL.Query(); len(qs) > 0 {
+		e.QueryStringParameters = map[string]string{}
+		for k, v := range qs {
+			e.QueryStringParameters[k] = strings.Join(v, ",")
+		}
+	}
+	e.Body, e.IsBase64Encoded = q.bodyFields()
+	if d := q.decision; d != nil {
+		e.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: d.Claims, Scopes: d.Scopes},
+		}
+	}
+	return e
+}
+
+// eventV1 builds the payload 1.0 event, with claims and scopes directly under
+// requestContext.authorizer.
+func (q *request) eventV1() events.APIGatewayProxyRequest {
+	path := q.route.Key.Path
+	if q.route.Key.IsDefault() {
+		path = "$default"
+	}
+	e := events.APIGatewayProxyRequest{
+		Resource:          path,
+		Path:              q.http.URL.Path,
+		HTTPMethod:        q.http.Method,
+		Headers:           map[string]string{},
+		MultiValueHeaders: map[string][]string{},
+		PathParameters:    q.match.Params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID:         accountID,
+			ResourceID:        q.route.Key.String(),
+			Stage:             "$default",
+			DomainName:        hostOnly(q.http.Host),
+			DomainPrefix:      strings.Split(hostOnly(q.http.Host), ".")[0],
+			RequestID:         q.id,
+			ExtendedRequestID: q.id,
+			Protocol:          q.http.Proto,
+			Identity:          events.APIGatewayRequestIdentity{SourceIP: q.sourceIP, UserAgent: q.userAgent},
+			ResourcePath:      path,
+			Path:              q.http.URL.Path,
+			HTTPMethod:        q.http.Method,
+			RequestTime:       q.received.Format(timeLayout),
+			RequestTimeEpoch:  q.received.UnixMilli(),
+			APIID:             q.apiID,
+		},
+	}
+	for name, values := range q.forwardedHeaders() {
+		e.Headers[name] = values[len(values)-1]
+		e.MultiValueHeaders[name] = values
+	}
+	if qs := q.http.URL.Query(); len(qs) > 0 {
+		e.QueryStringParameters = map[string]string{}
+		e.MultiValueQueryStringParameters = map[string][]string{}
+		for k, v := range qs {
+			e.QueryStringParameters[k] = v[len(v)-1]
+			e.MultiValueQueryStringParameters[k] = v
+		}
+	}
+	e.Body, e.IsBase64Encoded = q.bodyFields()
+	if d := q.decision; d != nil {
+		claims := map[string]any{}
+		for k, v := range d.Claims {
+			claims[k] = v
+		}
+		var scopes any // null on routes without scopes
+		if d.Scopes != nil {
+			scopes = d.Scopes
+		}
+		e.RequestContext.Authorizer = map[string]any{"claims": claims, "scopes": scopes}
+	}
+	return e
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
