@@ -86,9 +86,33 @@ func (q *request) forwardedHeaders() http.Header {
 	return h
 }
 
+// eventV2 is aws-lambda-go's payload 2.0 event with the authorizer part
+// replaced (the outer fields shadow the embedded ones in JSON): API Gateway
+// sends "scopes": null on a route without scopes, which aws-lambda-go's
+// omitempty tag would drop.
+type eventV2 struct {
+	events.APIGatewayV2HTTPRequest
+	RequestContext requestContextV2 `json:"requestContext"`
+}
+
+type requestContextV2 struct {
+	events.APIGatewayV2HTTPRequestContext
+	Authorizer *authorizerV2 `json:"authorizer,omitempty"`
+}
+
+type authorizerV2 struct {
+	JWT    *jwtV2         `json:"jwt,omitempty"`
+	Lambda map[string]any `json:"lambda,omitempty"`
+}
+
+type jwtV2 struct {
+	Claims map[string]string `json:"claims"`
+	Scopes []string          `json:"scopes"`
+}
+
 // eventV2 builds the payload 2.0 event: headers lower-cased with repeated
 // values joined by commas, cookies apart, the query joined the same way.
-func (q *request) eventV2() events.APIGatewayV2HTTPRequest {
+func (q *request) eventV2() eventV2 {
 	e := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
 		RouteKey:       q.route.Key.String(),
@@ -136,12 +160,11 @@ func (q *request) eventV2() events.APIGatewayV2HTTPRequest {
 		}
 	}
 	e.Body, e.IsBase64Encoded = q.bodyFields()
+	out := eventV2{APIGatewayV2HTTPRequest: e, RequestContext: requestContextV2{APIGatewayV2HTTPRequestContext: e.RequestContext}}
 	if d := q.decision; d != nil {
-		e.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: d.Claims, Scopes: d.Scopes},
-		}
+		out.RequestContext.Authorizer = &authorizerV2{JWT: &jwtV2{Claims: d.Claims, Scopes: d.Scopes}}
 	}
-	return e
+	return out
 }
 
 // eventV1 builds the payload 1.0 event, with claims and scopes directly under

@@ -1,0 +1,547 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtapi/jwtapi/internal/routekey"
+	"github.com/jwtapi/jwtapi/local/issuer"
+)
+
+const audience = "https://api.jwtapi.local"
+
+// stack is an embedded issuer and a gateway on free ports, serving the
+// real synthesized template of the local stage plus test routes.
+type stack struct {
+	issuer  *issuer.Issuer
+	keys    *issuer.KeyStore
+	gw      *Gateway
+	url     string
+	logs    *syncBuffer
+	fnLogs  *syncBuffer
+	jwksPEM []byte
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	shared     *stack
+	sharedOnce sync.Once
+	sharedErr  error
+)
+
+func moduleDir() string { d, _ := filepath.Abs("../.."); return d }
+
+// testStack starts the stack once for all tests of the package.
+func testStack(t *testing.T) *stack {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = startStack() })
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
+}
+
+func startStack() (*stack, error) {
+	api, err := LoadTemplate(filepath.Join("..", "..", "test", "testdata", "local.template.json"))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := issuer.LoadConfig(filepath.Join("..", "issuer.json"))
+	if err != nil {
+		return nil, err
+	}
+	dir, err := mkdirTemp()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := issuer.OpenKeyStore(filepath.Join(dir, "issuer"), nil)
+	if err != nil {
+		return nil, err
+	}
+	issSrv := httptest.NewServer(nil)
+	iss := issuer.New(issSrv.URL, cfg, keys, nil)
+	issSrv.Config.Handler = iss.Handler()
+	// Same template, the issuer on a free port instead of 4000.
+	var jwtAuth *Authorizer
+	for _, a := range api.Authorizers {
+		a.Issuer = iss.URL
+		jwtAuth = a
+	}
+	addTestRoutes(api, jwtAuth)
+	s := &stack{issuer: iss, keys: keys, logs: &syncBuffer{}, fnLogs: &syncBuffer{}}
+	s.gw, err = New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: s.logs, FunctionLogs: s.fnLogs,
+		MaxInstances: 8, JWKSRefetchEvery: 10 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.gw.Warm(context.Background()); err != nil {
+		return nil, err
+	}
+	s.url = httptest.NewServer(s.gw).URL
+	return s, nil
+}
+
+// addTestRoutes adds routes to the faulty test handler, which echoes the
+// event it received.
+func addTestRoutes(api *API, jwtAuth *Authorizer) {
+	faulty := &Function{LogicalID: "Faulty", Handler: "local/testdata/handlers/faulty", Env: map[string]string{"GREETING": "hi"},
+		Timeout: time.Second, MemoryMB: 128}
+	api.Functions[faulty.LogicalID] = faulty
+	add := func(key, auth string, scopes []string, version string) {
+		k, _ := routekey.Parse(key)
+		r := &Route{Key: k, AuthType: auth, Scopes: scopes, Function: faulty, PayloadVersion: version}
+		if auth == "JWT" {
+			r.Authorizer = jwtAuth
+		}
+		api.Routes = append(api.Routes, r)
+	}
+	add("GET /echo/scoped", "JWT", []string{"read:user"}, "2.0")
+	add("GET /echo/unscoped", "JWT", nil, "2.0")
+	add("POST /echo/v1", "JWT", []string{"read:user"}, "1.0")
+	add("ANY /faulty", "NONE", nil, "2.0")
+	add("GET /files/{proxy+}", "NONE", nil, "2.0")
+	add("GET /items/{id}", "NONE", nil, "2.0")
+	api.Cors = &Cors{AllowOrigins: []string{"https://app.example.com"}, AllowMethods: []string{"GET", "POST"},
+		AllowHeaders: []string{"authorization", "content-type"}, MaxAge: 600}
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (s *stack) do(t *testing.T, method, path string, header map[string]string, body string) result {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return result{res.StatusCode, res.Header, string(b)}
+}
+
+func bearer(tok string) map[string]string { return map[string]string{"authorization": "Bearer " + tok} }
+
+// tokenFromEndpoint gets a token the way a client would, through POST /oauth/token.
+func (s *stack) tokenFromEndpoint(t *testing.T, form url.Values) string {
+	t.Helper()
+	res, err := http.PostForm(s.issuer.URL+"oauth/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	json.NewDecoder(res.Body).Decode(&body)
+	tok, _ := body["access_token"].(string)
+	if res.StatusCode != 200 || tok == "" {
+		t.Fatalf("token endpoint: %d %v", res.StatusCode, body)
+	}
+	return tok
+}
+
+func (s *stack) machineToken(t *testing.T) string {
+	return s.tokenFromEndpoint(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {"local-machine"},
+		"client_secret": {"local-machine-secret"}, "audience": {audience}})
+}
+
+func (s *stack) userToken(t *testing.T, user, password, scope string) string {
+	return s.tokenFromEndpoint(t, url.Values{"grant_type": {"password"}, "username": {user}, "password": {password},
+		"audience": {audience}, "scope": {scope}, "client_id": {"local-cli"}, "client_secret": {"local-cli-secret"}})
+}
+
+func (s *stack) mint(t *testing.T, o issuer.MintOptions) string {
+	t.Helper()
+	tok, err := s.issuer.Mint(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// forged signs claims with a key the issuer never published.
+func forged(t *testing.T, method jwt.SigningMethod, kid string, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPrivateRouteAuthorization(t *testing.T) {
+	s := testStack(t)
+	reader := s.userToken(t, "reader@example.com", "reader-password", "read:user write:user")
+	machine := s.machineToken(t)
+	kid, signing := s.keys.Signing()
+	pub := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: mustDER(x509.MarshalPKIXPublicKey(&signing.PublicKey))})
+	stranger, _ := rsa.GenerateKey(rand.Reader, 2048)
+	valid := jwt.MapClaims{"iss": s.issuer.URL, "aud": audience, "sub": "auth0|x", "scope": "read:user", "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}
+	with := func(k string, v any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for a, b := range valid {
+			c[a] = b
+		}
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	parts := strings.Split(reader, ".")
+
+	tests := []struct {
+		name    string
+		header  map[string]string
+		status  int
+		body    string
+		wwwAuth string
+	}{
+		{"client credentials token", bearer(machine), 200, `{"message":"Hello local-machine@clients!"}`, ""},
+		{"password grant token", bearer(reader), 200, `{"message":"Hello auth0|reader!"}`, ""},
+		{"no token", nil, 401, `{"message":"Unauthorized"}`, "Bearer"},
+		{"empty header", map[string]string{"authorization": ""}, 401, `{"message":"Unauthorized"}`, "Bearer"},
+		{"lower-case bearer", map[string]string{"authorization": "bearer " + reader}, 200, "", ""},
+		{"upper-case BEARER", map[string]string{"authorization": "BEARER " + reader}, 200, "", ""},
+		{"bare token", map[string]string{"authorization": reader}, 200, "", ""},
+		{"Basic scheme", map[string]string{"authorization": "Basic " + reader}, 401, "", `error="invalid_token"`},
+		{"malformed token", bearer("not-a-jwt"), 401, `{"message":"Unauthorized"}`, `error_description="token contains an invalid number of segments"`},
+		{"tampered payload", bearer(parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"auth0|admin"}`)) + "." + parts[2]), 401, "", "token signature is invalid"},
+		{"alg none", bearer(forged(t, jwt.SigningMethodNone, kid, jwt.UnsafeAllowNoneSignatureType, valid)), 401, "", "signing method is invalid"},
+		{"HS256 signed with the public key", bearer(forged(t, jwt.SigningMethodHS256, kid, pub, valid)), 401, "", "signing method is invalid"},
+		{"unknown kid", bearer(forged(t, jwt.SigningMethodRS256, "not-published", stranger, valid)), 401, "", "kid matches no key"},
+		{"right kid, wrong key", bearer(forged(t, jwt.SigningMethodRS256, kid, stranger, valid)), 401, "", "token signature is invalid"},
+		{"expired", bearer(s.mint(t, issuer.MintOptions{Subject: "a", Audiences: []string{audience}, Scope: "read:user", IssuedAt: time.Now().Add(-2 * time.Hour)})), 401, "", "the token has expired"},
+		{"not yet valid", bearer(s.mint(t, issuer.MintOptions{Subject: "a", Audiences: []string{audience}, Scope: "read:user", NotBefore: time.Now().Add(time.Hour)})), 401, "", "the token is not valid yet"},
+		{"issuer without trailing slash", bearer(forged(t, jwt.SigningMethodRS256, kid, signing, with("iss", strings.TrimSuffix(s.issuer.URL, "/")))), 401, "", "the token does not have a valid issuer"},
+		{"wrong audience", bearer(s.mint(t, issuer.MintOptions{Subject: "a", Audiences: []string{"https://other.api"}, Scope: "read:user"})), 401, "", "the token does not have a valid audience"},
+		{"client_id instead of aud", bearer(s.mint(t, issuer.MintOptions{Subject: "a", Scope: "read:user", Claims: map[string]any{"client_id": audience}})), 200, `{"message":"Hello a!"}`, ""},
+		{"array aud", bearer(s.userToken(t, "reader@example.com", "reader-password", "openid read:user")), 200, "", ""},
+		{"no exp", bearer(forged(t, jwt.SigningMethodRS256, kid, signing, with("exp", nil))), 401, "", "the token has no exp claim"},
+		{"missing scope", bearer(s.mint(t, issuer.MintOptions{Subject: "a", Audiences: []string{audience}, Scope: "write:user"})), 403, `{"message":"Forbidden"}`, `error="insufficient_scope"`},
+		{"no scope claim at all", bearer(s.userToken(t, "reader@example.com", "reader-password", "delete:user")), 403, `{"message":"Forbidden"}`, `error="insufficient_scope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do(t, "GET", "/private", tt.header, "")
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d (body %s, www-authenticate %q)", r.status, tt.status, r.body, r.header.Get("www-authenticate"))
+			}
+			if tt.body != "" && r.body != tt.body {
+				t.Errorf("body %s, want %s", r.body, tt.body)
+			}
+			if got := r.header.Get("www-authenticate"); !strings.Contains(got, tt.wwwAuth) || (tt.wwwAuth == "" && got != "") {
+				t.Errorf("www-authenticate %q, want it to contain %q", got, tt.wwwAuth)
+			}
+			if r.header.Get("apigw-requestid") == "" {
+				t.Error("no apigw-requestid header")
+			}
+		})
+	}
+}
+
+func mustDER(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func TestAdminNeedsScopeAndVerifiedEmail(t *testing.T) {
+	s := testStack(t)
+	body := `{"action":"reindex"}`
+	ct := func(h map[string]string) map[string]string { h["content-type"] = "application/json"; return h }
+	tests := []struct {
+		token  string
+		status int
+		want   string
+	}{
+		{s.userToken(t, "admin@example.com", "admin-password", "write:user"), 202, `"by":"auth0|admin"`},
+		{s.userToken(t, "unverified@example.com", "unverified-password", "write:user"), 403, `"error":"invalid_claims"`},
+		{s.userToken(t, "reader@example.com", "reader-password", "read:user write:user"), 403, `{"message":"Forbidden"}`},
+	}
+	for _, tt := range tests {
+		r := s.do(t, "POST", "/admin", ct(bearer(tt.token)), body)
+		if r.status != tt.status || !strings.Contains(r.body, tt.want) {
+			t.Errorf("got %d %s, want %d with %s", r.status, r.body, tt.status, tt.want)
+		}
+	}
+}
+
+// echoedEvent is what the faulty handler saw.
+func echoedEvent(t *testing.T, r result) map[string]any {
+	t.Helper()
+	if r.status != 200 {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	var body struct {
+		Event map[string]any `json:"event"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &body); err != nil {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+	return body.Event
+}
+
+func TestLambdaEventCarriesStringifiedClaims(t *testing.T) {
+	s := testStack(t)
+	tok := s.mint(t, issuer.MintOptions{
+		Subject: "auth0|admin", Audiences: []string{audience, s.issuer.URL + "userinfo"}, Scope: "openid read:user write:user",
+		Permissions: []string{"read:user", "write:user"}, ClientID: "local-cli",
+		Claims: map[string]any{"email_verified": true, "https://jwtapi.local/roles": []string{"admin", "ops"},
+			"org": map[string]any{"id": "acme", "seats": 5}, "nothing": nil},
+	})
+	ev := echoedEvent(t, s.do(t, "GET", "/echo/scoped?x=1&x=2", map[string]string{"authorization": "Bearer " + tok, "cookie": "a=1; b=2", "x-multi": "one"}, ""))
+	rc := ev["requestContext"].(map[string]any)
+	jwtCtx := rc["authorizer"].(map[string]any)["jwt"].(map[string]any)
+	claims := jwtCtx["claims"].(map[string]any)
+	want := map[string]string{
+		"sub": "auth0|admin", "aud": "[" + audience + " " + s.issuer.URL + "userinfo]", "scope": "openid read:user write:user",
+		"permissions": "[read:user write:user]", "email_verified": "true", "https://jwtapi.local/roles": "[admin ops]",
+		"org": "map[id:acme seats:5]", "azp": "local-cli", "iss": s.issuer.URL,
+	}
+	for k, v := range want {
+		if claims[k] != v {
+			t.Errorf("claims[%q] = %#v, want %q", k, claims[k], v)
+		}
+	}
+	if _, ok := claims["nothing"]; ok {
+		t.Error("a null claim reached the function")
+	}
+	if exp, _ := claims["exp"].(string); len(exp) != 10 || strings.ContainsAny(exp, ".e") {
+		t.Errorf("exp = %q, want decimal seconds", claims["exp"])
+	}
+	if got := jwtCtx["scopes"]; !equalJSON(got, []any{"openid", "read:user", "write:user"}) {
+		t.Errorf("scopes on a scoped route = %v, want all the token's scopes", got)
+	}
+	if rc["routeKey"] != "GET /echo/scoped" || rc["stage"] != "$default" || rc["requestId"] == "" || rc["accountId"] == "" {
+		t.Errorf("request context %v", rc)
+	}
+	http := rc["http"].(map[string]any)
+	if http["method"] != "GET" || http["path"] != "/echo/scoped" || http["sourceIp"] != "127.0.0.1" || http["userAgent"] == "" {
+		t.Errorf("http context %v", http)
+	}
+	if ev["rawQueryString"] != "x=1&x=2" || ev["queryStringParameters"].(map[string]any)["x"] != "1,2" {
+		t.Errorf("query %v %v", ev["rawQueryString"], ev["queryStringParameters"])
+	}
+	if !equalJSON(ev["cookies"], []any{"a=1", "b=2"}) || ev["headers"].(map[string]any)["cookie"] != nil {
+		t.Errorf("cookies %v, headers %v", ev["cookies"], ev["headers"])
+	}
+	if ev["headers"].(map[string]any)["x-multi"] != "one" || ev["version"] != "2.0" {
+		t.Errorf("headers %v", ev["headers"])
+	}
+
+	// Same token, route without scopes: scopes is null even though the token has some.
+	ev = echoedEvent(t, s.do(t, "GET", "/echo/unscoped", bearer(tok), ""))
+	jwtCtx = ev["requestContext"].(map[string]any)["authorizer"].(map[string]any)["jwt"].(map[string]any)
+	if v, present := jwtCtx["scopes"]; !present || v != nil {
+		t.Errorf("scopes on an unscoped route = %v (present %v), want null", v, present)
+	}
+}
+
+func TestPayloadV1Event(t *testing.T) {
+	s := testStack(t)
+	tok := s.mint(t, issuer.MintOptions{Subject: "auth0|v1", Audiences: []string{audience}, Scope: "read:user", Permissions: []string{"read:user"}})
+	ev := echoedEvent(t, s.do(t, "POST", "/echo/v1?a=b", map[string]string{"authorization": "Bearer " + tok, "content-type": "application/octet-stream"}, "\x00\x01binary"))
+	rc := ev["requestContext"].(map[string]any)
+	auth := rc["authorizer"].(map[string]any)
+	if auth["claims"].(map[string]any)["permissions"] != "[read:user]" || !equalJSON(auth["scopes"], []any{"read:user"}) {
+		t.Errorf("v1 authorizer = %v", auth)
+	}
+	if ev["httpMethod"] != "POST" || ev["resource"] != "/echo/v1" || ev["queryStringParameters"].(map[string]any)["a"] != "b" {
+		t.Errorf("v1 event %v", ev)
+	}
+	if ev["isBase64Encoded"] != true || ev["body"] != base64.StdEncoding.EncodeToString([]byte("\x00\x01binary")) {
+		t.Errorf("binary body = %v %v, want base64", ev["body"], ev["isBase64Encoded"])
+	}
+}
+
+func equalJSON(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+func TestHandlerFaultsGetAPIGatewayStatuses(t *testing.T) {
+	s := testStack(t)
+	tests := []struct {
+		query  string
+		status int
+		body   string
+	}{
+		{"do=panic", 500, `{"message":"Internal Server Error"}`},
+		{"do=error", 500, `{"message":"Internal Server Error"}`},
+		{"do=exit", 500, `{"message":"Internal Server Error"}`},
+		{"do=sleep&ms=3000", 503, `{"message":"Service Unavailable"}`},
+		{"do=not-json", 500, `{"message":"Internal Server Error"}`},
+		{"do=bad-status", 500, `{"message":"Internal Server Error"}`},
+		{"do=bad-headers", 500, `{"message":"Internal Server Error"}`},
+		{"do=bad-base64", 500, `{"message":"Internal Server Error"}`},
+		{"do=string", 200, `"just a string"`},
+		{"do=object", 200, `{"hello":"world"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			r := s.do(t, "GET", "/faulty?"+tt.query, nil, "")
+			if r.status != tt.status || r.body != tt.body {
+				t.Errorf("got %d %s, want %d %s", r.status, r.body, tt.status, tt.body)
+			}
+			// The next request works: a crashed or timed-out instance was replaced.
+			if r := s.do(t, "GET", "/faulty", nil, ""); r.status != 200 {
+				t.Errorf("next request: %d %s", r.status, r.body)
+			}
+		})
+	}
+	r := s.do(t, "GET", "/faulty?do=custom", nil, "")
+	if r.status != 201 || r.body != "hello" || r.header.Get("x-custom") != "yes" || r.header.Get("content-type") != "text/plain" ||
+		strings.Join(r.header.Values("x-multi"), ",") != "a,b" || len(r.header.Values("set-cookie")) != 2 {
+		t.Errorf("structured response: %d %q %v", r.status, r.body, r.header)
+	}
+	if !strings.Contains(s.logs.String(), "503") || !strings.Contains(s.logs.String(), "function timed out") {
+		t.Errorf("the log does not say why a request failed:\n%s", s.logs.String())
+	}
+}
+
+func TestRoutingAndCORS(t *testing.T) {
+	s := testStack(t)
+	ev := echoedEvent(t, s.do(t, "GET", "/files/a/b%20c.txt", nil, ""))
+	if !equalJSON(ev["pathParameters"], map[string]string{"proxy": "a/b c.txt"}) || ev["routeKey"] != "GET /files/{proxy+}" {
+		t.Errorf("greedy path: %v %v", ev["pathParameters"], ev["routeKey"])
+	}
+	ev = echoedEvent(t, s.do(t, "GET", "/items/42", nil, ""))
+	if !equalJSON(ev["pathParameters"], map[string]string{"id": "42"}) {
+		t.Errorf("path parameter: %v", ev["pathParameters"])
+	}
+	for _, p := range []string{"/nowhere", "/items", "/items/1/2"} {
+		if r := s.do(t, "GET", p, nil, ""); r.status != 404 || r.body != `{"message":"Not Found"}` {
+			t.Errorf("GET %s: %d %s, want 404", p, r.status, r.body)
+		}
+	}
+	if r := s.do(t, "DELETE", "/public", nil, ""); r.status != 404 {
+		t.Errorf("DELETE /public: %d, want 404 (no such route)", r.status)
+	}
+	// The preflight of a private route is answered without a token.
+	r := s.do(t, "OPTIONS", "/private", map[string]string{"origin": "https://app.example.com", "access-control-request-method": "GET",
+		"access-control-request-headers": "authorization"}, "")
+	if r.status != 204 || r.header.Get("access-control-allow-origin") != "https://app.example.com" ||
+		!strings.Contains(r.header.Get("access-control-allow-headers"), "authorization") || r.header.Get("access-control-max-age") != "600" {
+		t.Errorf("preflight: %d %v", r.status, r.header)
+	}
+	r = s.do(t, "OPTIONS", "/private", map[string]string{"origin": "https://evil.example", "access-control-request-method": "GET"}, "")
+	if r.header.Get("access-control-allow-origin") != "" {
+		t.Errorf("preflight from a foreign origin got CORS headers: %v", r.header)
+	}
+	r = s.do(t, "GET", "/public", map[string]string{"origin": "https://app.example.com"}, "")
+	if r.status != 200 || r.header.Get("access-control-allow-origin") != "https://app.example.com" {
+		t.Errorf("CORS on the actual response: %v", r.header)
+	}
+}
+
+func TestKeyRotationKeepsOldTokensDuringGrace(t *testing.T) {
+	s := testStack(t)
+	old := s.machineToken(t)
+	if r := s.do(t, "GET", "/private", bearer(old), ""); r.status != 200 {
+		t.Fatalf("before rotation: %d", r.status)
+	}
+	if _, err := s.keys.Rotate(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	fresh := s.machineToken(t)
+	if strings.Split(fresh, ".")[0] == strings.Split(old, ".")[0] {
+		t.Fatal("the new token has the old kid")
+	}
+	time.Sleep(20 * time.Millisecond) // past the stack's JWKS refetch limit
+	for name, tok := range map[string]string{"new": fresh, "old": old} {
+		if r := s.do(t, "GET", "/private", bearer(tok), ""); r.status != 200 {
+			t.Errorf("%s token after rotation: %d %s", name, r.status, r.header.Get("www-authenticate"))
+		}
+	}
+}
+
+func TestRequestLogSaysWhy(t *testing.T) {
+	s := testStack(t)
+	s.do(t, "GET", "/private", bearer(s.mint(t, issuer.MintOptions{Subject: "a", Audiences: []string{audience}, IssuedAt: time.Now().Add(-3 * time.Hour)})), "")
+	logs := s.logs.String()
+	if !strings.Contains(logs, "GET    /private") || !strings.Contains(logs, "401") || !strings.Contains(logs, "jwt: the token has expired") {
+		t.Errorf("log lacks the 401's reason:\n%s", logs)
+	}
+	if !strings.Contains(s.fnLogs.String(), "[GET /private] ") {
+		t.Errorf("handler output is not prefixed by its function:\n%s", s.fnLogs.String())
+	}
+}
+
+func TestLocalTemplate(t *testing.T) {
+	api, err := LoadTemplate(filepath.Join("..", "..", "test", "testdata", "local.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range api.Routes {
+		got = append(got, r.Key.String()+" "+r.AuthType+" "+strings.Join(r.Scopes, ",")+" "+r.Function.Handler+" "+r.PayloadVersion)
+	}
+	want := []string{
+		"GET /me JWT read:user functions/me 2.0",
+		"GET /private JWT read:user functions/private 2.0",
+		"GET /public NONE  functions/public 2.0",
+		"POST /admin JWT write:user functions/admin 2.0",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("routes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, a := range api.Authorizers {
+		if a.Issuer != "http://127.0.0.1:4000/" || a.Audiences[0] != audience || a.IdentitySource[0] != "$request.header.Authorization" {
+			t.Errorf("authorizer %+v", a)
+		}
+	}
+	for _, f := range api.Functions {
+		if f.Timeout != 10*time.Second || f.MemoryMB != 256 || f.LogFormat != "JSON" {
+			t.Errorf("function %+v", f)
+		}
+	}
+}
