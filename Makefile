@@ -9,21 +9,39 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: deps synth test snapshots deploy diff destroy not-local clean
+# make dev serves the local stage unless STAGE is given on the command line.
+DEV_STAGE := $(if $(filter command line environment,$(origin STAGE)),$(STAGE),local)
+ADDR ?= 127.0.0.1:3000
+ISSUER_ADDR ?= 127.0.0.1:4000
+export ADDR ISSUER_ADDR
+# The local stage's issuer follows ISSUER_ADDR.
+DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/)
+
+.PHONY: deps synth dev test snapshots deploy diff destroy not-local clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "==> npm ci: installing the pinned Node 24 and CDK CLI (first time: about 30 s)"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: node_modules/.package-lock.json
+.local/go-mod-download.stamp: go.mod go.sum
 	@echo "==> go mod download (first time: about a minute)"
 	@go mod download
+	@mkdir -p .local && touch $@
+
+deps: node_modules/.package-lock.json .local/go-mod-download.stamp
 
 synth: deps
 	@echo "==> cdk synth -c stage=$(STAGE): building the Go handlers and the template (first time: about a minute)"
 	@$(CDK) synth -c stage=$(STAGE) --quiet
 	@echo "==> wrote cdk.out/JwtApi-$(STAGE).template.json"
+
+dev: deps
+	@echo "==> cdk synth -c stage=$(DEV_STAGE) and go build ./cmd/jwtapi-local, side by side (first time: about two minutes)"
+	@go build -o .local/bin/jwtapi-local ./cmd/jwtapi-local & gateway=$$!; \
+		$(CDK) synth -c stage=$(DEV_STAGE) $(DEV_SYNTH_FLAGS) --quiet JwtApi-$(DEV_STAGE) || { wait $$gateway; exit 1; }; \
+		wait $$gateway || { echo "error: the local gateway does not build (see above)" >&2; exit 1; }
+	@exec .local/bin/jwtapi-local serve --stage $(DEV_STAGE)
 
 test: deps
 	@echo "==> go vet ./..."

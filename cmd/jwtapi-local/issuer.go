@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/local/issuer"
 )
 
@@ -29,12 +30,34 @@ func (f *issuerFlags) register(fs *flagSet) {
 
 func (f *issuerFlags) url() string { return "http://" + f.addr + "/" }
 
+// resolve makes relative paths relative to the Go module, so the command
+// works from any directory of the project.
+func (f *issuerFlags) resolve() error {
+	moduleDir, err := gobuild.ModuleDir(".")
+	if err != nil {
+		return fmt.Errorf("%v: run jwtapi-local inside your Go module", err)
+	}
+	for _, p := range []*string{&f.config, &f.state} {
+		if !filepath.IsAbs(*p) {
+			*p = filepath.Join(moduleDir, *p)
+		}
+	}
+	return nil
+}
+
+func (f *issuerFlags) keyStore() (*issuer.KeyStore, error) {
+	if err := f.resolve(); err != nil {
+		return nil, err
+	}
+	return issuer.OpenKeyStore(filepath.Join(f.state, "issuer"), nil)
+}
+
 func (f *issuerFlags) open() (*issuer.Issuer, error) {
-	cfg, err := issuer.LoadConfig(f.config)
+	keys, err := f.keyStore()
 	if err != nil {
 		return nil, err
 	}
-	keys, err := issuer.OpenKeyStore(filepath.Join(f.state, "issuer"), nil)
+	cfg, err := issuer.LoadConfig(f.config)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +177,7 @@ func runRotate(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	keys, err := issuer.OpenKeyStore(filepath.Join(f.state, "issuer"), nil)
+	keys, err := f.keyStore()
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,10 @@ real issuer and its JWKS. Synthesize first: make dev does both.`, stderr)
 	}
 	moduleDir, err := gobuild.ModuleDir(".")
 	if err != nil {
-		return fmt.Errorf("%v: run jwtapi-local from your Go module", err)
+		return fmt.Errorf("%v: run jwtapi-local inside your Go module", err)
+	}
+	if !filepath.IsAbs(*cdkOut) {
+		*cdkOut = filepath.Join(moduleDir, *cdkOut)
 	}
 	templatePath, err := findTemplate(*cdkOut, *stage)
 	if err != nil {
@@ -50,6 +53,9 @@ real issuer and its JWKS. Synthesize first: make dev does both.`, stderr)
 	}
 	api, err := gateway.LoadTemplate(templatePath)
 	if err != nil {
+		return err
+	}
+	if err := f.resolve(); err != nil {
 		return err
 	}
 
@@ -78,7 +84,7 @@ real issuer and its JWKS. Synthesize first: make dev does both.`, stderr)
 		return err
 	}
 	gw, err := gateway.New(api, gateway.Options{
-		ModuleDir: moduleDir, BuildDir: filepath.Join(moduleDir, ".local", "build"),
+		ModuleDir: moduleDir, BuildDir: filepath.Join(f.state, "build"),
 		Logs: stdout, FunctionLogs: stdout, MaxInstances: *maxInstances, JWKSRefetchEvery: *refetch,
 	})
 	if err != nil {
