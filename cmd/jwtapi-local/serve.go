@@ -18,6 +18,7 @@ import (
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/local/gateway"
 	"github.com/jwtapi/jwtapi/local/issuer"
+	"github.com/jwtapi/jwtapi/local/logsink"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) error {
@@ -83,9 +84,13 @@ real issuer and its JWKS. Synthesize first: make dev does both.`, stderr)
 	if err != nil {
 		return err
 	}
+	// Request and handler logs share one buffered sink: whole lines, in
+	// order, without a system call per line under load.
+	logs := logsink.New(stdout, 50*time.Millisecond)
+	defer logs.Close()
 	gw, err := gateway.New(api, gateway.Options{
 		ModuleDir: moduleDir, BuildDir: filepath.Join(f.state, "build"),
-		Logs: stdout, FunctionLogs: stdout, MaxInstances: *maxInstances, JWKSRefetchEvery: *refetch,
+		Logs: logs, FunctionLogs: logs, MaxInstances: *maxInstances, JWKSRefetchEvery: *refetch,
 	})
 	if err != nil {
 		return err
@@ -93,15 +98,15 @@ real issuer and its JWKS. Synthesize first: make dev does both.`, stderr)
 	defer gw.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(stdout, "jwtapi-local: building %d handlers for this machine and starting them (first time: about a minute)...\n", len(api.Functions))
+	fmt.Fprintf(logs, "jwtapi-local: building %d handlers for this machine and starting them (first time: about a minute)...\n", len(api.Functions))
 	if err := gw.Warm(ctx); err != nil {
 		return fmt.Errorf("some handlers do not build; fix them and run again:\n%w", err)
 	}
 	servers = append(servers, serveHTTP(gl, gw))
-	printBanner(stdout, *stage, templatePath, api, iss, "http://"+*addr, time.Since(started))
+	printBanner(logs, *stage, templatePath, api, iss, "http://"+*addr, time.Since(started))
 
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "\njwtapi-local: stopping (handlers, gateway, issuer)...")
+	fmt.Fprintln(logs, "\njwtapi-local: stopping (handlers, gateway, issuer)...")
 	shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	for _, s := range servers {

@@ -65,7 +65,7 @@ var (
 func moduleDir() string { d, _ := filepath.Abs("../.."); return d }
 
 // testStack starts the stack once for all tests of the package.
-func testStack(t *testing.T) *stack {
+func testStack(t testing.TB) *stack {
 	t.Helper()
 	sharedOnce.Do(func() { shared, sharedErr = startStack() })
 	if sharedErr != nil {

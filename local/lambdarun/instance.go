@@ -84,6 +84,7 @@ func (f *Function) environment(runtimeAPI string) []string {
 		"LAMBDA_TASK_ROOT=" + f.spec.ModuleDir,
 		"TZ=UTC",
 		"LANG=en_US.UTF-8",
+		"GOMAXPROCS=1",
 		"PATH=" + os.Getenv("PATH"),
 	}
 	if f.spec.LogFormat != "" {

@@ -262,3 +262,5 @@ func TestRebuildOnSourceChange(t *testing.T) {
 		t.Fatalf("after fixing: %s %v", got, err)
 	}
 }
+
+func moduleDirB() (string, error) { return filepath.Abs("../..") }

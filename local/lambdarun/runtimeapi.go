@@ -1,11 +1,15 @@
 package lambdarun
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,33 +36,38 @@ type result struct {
 	errBody []byte
 }
 
-// runtimeAPI serves the Runtime API for one instance.
+// runtimeAPI serves the Lambda Runtime API for one instance.
+//
+// It is a small HTTP/1.1 server of its own rather than net/http: the
+// protocol is four endpoints used by one client, and every invocation makes
+// two round trips through it, so it answers each with a single write and
+// keeps no background reader per request. It handles keep-alive,
+// Content-Length and chunked bodies (with the trailers aws-lambda-go sends).
 type runtimeAPI struct {
 	listener net.Listener
-	server   *http.Server
 	next     chan *invocation // at most one pending event
 	closed   chan struct{}
+	once     sync.Once
 
 	mu        sync.Mutex
 	current   *invocation
+	conns     map[net.Conn]bool
 	initError []byte
 }
 
-const maxResponse = 6 << 20 // Lambda's synchronous response limit
+const (
+	maxResponse  = 6 << 20 // Lambda's synchronous response limit
+	maxHeaderLen = 64 << 10
+	apiPrefix    = "/2018-06-01/runtime/"
+)
 
 func newRuntimeAPI() (*runtimeAPI, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	api := &runtimeAPI{listener: l, next: make(chan *invocation, 1), closed: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", api.handleNext)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", api.handleResult)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", api.handleResult)
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", api.handleInitError)
-	api.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go api.server.Serve(l)
+	api := &runtimeAPI{listener: l, next: make(chan *invocation, 1), closed: make(chan struct{}), conns: map[net.Conn]bool{}}
+	go api.accept()
 	return api, nil
 }
 
@@ -66,74 +75,216 @@ func newRuntimeAPI() (*runtimeAPI, error) {
 func (a *runtimeAPI) Addr() string { return a.listener.Addr().String() }
 
 func (a *runtimeAPI) close() {
-	select {
-	case <-a.closed:
-	default:
+	a.once.Do(func() {
 		close(a.closed)
-	}
-	a.server.Close()
+		a.listener.Close()
+		a.mu.Lock()
+		for c := range a.conns {
+			c.Close()
+		}
+		a.mu.Unlock()
+	})
 }
 
-func (a *runtimeAPI) handleNext(w http.ResponseWriter, r *http.Request) {
-	var inv *invocation
-	select {
-	case inv = <-a.next:
-	case <-a.closed:
-		http.Error(w, "instance shutting down", http.StatusGone)
-		return
-	case <-r.Context().Done():
-		return
+func (a *runtimeAPI) accept() {
+	for {
+		c, err := a.listener.Accept()
+		if err != nil {
+			return
+		}
+		a.mu.Lock()
+		select {
+		case <-a.closed:
+			a.mu.Unlock()
+			c.Close()
+			return
+		default:
+		}
+		a.conns[c] = true
+		a.mu.Unlock()
+		go a.serveConn(c)
 	}
-	a.mu.Lock()
-	a.current = inv
-	a.mu.Unlock()
-	h := w.Header()
-	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-	h.Set("Lambda-Runtime-Invoked-Function-Arn", inv.arn)
-	h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(time.Now().Unix(), 16)+"-"+strings.ReplaceAll(inv.id, "-", "")[:24]+";Sampled=0")
-	h.Set("Content-Type", "application/json")
-	close(inv.pickedUp)
-	w.Write(inv.payload)
 }
 
-func (a *runtimeAPI) handleResult(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	a.mu.Lock()
-	inv := a.current
-	if inv != nil && inv.id == id {
-		a.current = nil
-	}
-	a.mu.Unlock()
-	if inv == nil || inv.id != id {
-		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", fmt.Sprintf("no invocation %q in progress", id))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxResponse+1))
-	res := result{payload: body}
-	switch {
-	case err != nil:
-		res = result{errType: "Runtime.TruncatedResponse", errBody: []byte(err.Error())}
-	case len(body) > maxResponse:
-		res = result{errType: "Function.ResponseSizeTooLarge", errBody: []byte("response exceeds 6 MB")}
-	case strings.HasSuffix(r.URL.Path, "/error"):
-		res = result{errType: r.Header.Get("Lambda-Runtime-Function-Error-Type"), errBody: body}
-		if res.errType == "" {
-			res.errType = errorType(body)
+// apiRequest is one parsed request.
+type apiRequest struct {
+	method, path string
+	header       textproto.MIMEHeader
+	body         []byte
+	close        bool
+}
+
+func (a *runtimeAPI) serveConn(c net.Conn) {
+	defer func() {
+		c.Close()
+		a.mu.Lock()
+		delete(a.conns, c)
+		a.mu.Unlock()
+	}()
+	r := bufio.NewReaderSize(c, 16<<10)
+	var out bytes.Buffer
+	for {
+		req, err := readRequest(r)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				writeResponse(c, &out, 400, nil, errorBody("InvalidRequest", err.Error()), true)
+			}
+			return
+		}
+		if !a.route(c, &out, req) || req.close {
+			return
 		}
 	}
-	inv.result <- res
-	w.WriteHeader(http.StatusAccepted)
-	w.Write([]byte(`{"status":"OK"}`))
 }
 
-func (a *runtimeAPI) handleInitError(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	a.mu.Lock()
-	a.initError = body
-	a.mu.Unlock()
-	w.WriteHeader(http.StatusAccepted)
-	w.Write([]byte(`{"status":"OK"}`))
+// route answers one request; it reports false when the connection must end.
+func (a *runtimeAPI) route(c net.Conn, out *bytes.Buffer, req *apiRequest) bool {
+	path := strings.TrimPrefix(req.path, apiPrefix)
+	switch {
+	case req.method == "GET" && path == "invocation/next":
+		var inv *invocation
+		select {
+		case inv = <-a.next:
+		case <-a.closed:
+			writeResponse(c, out, 410, nil, errorBody("ShuttingDown", "instance shutting down"), true)
+			return false
+		}
+		a.mu.Lock()
+		a.current = inv
+		a.mu.Unlock()
+		headers := []string{
+			"Lambda-Runtime-Aws-Request-Id", inv.id,
+			"Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10),
+			"Lambda-Runtime-Invoked-Function-Arn", inv.arn,
+			"Lambda-Runtime-Trace-Id", traceID(),
+		}
+		close(inv.pickedUp)
+		return writeResponse(c, out, 200, headers, inv.payload, req.close) == nil
+	case req.method == "POST" && path == "init/error":
+		a.mu.Lock()
+		a.initError = req.body
+		a.mu.Unlock()
+		return writeResponse(c, out, 202, nil, []byte(`{"status":"OK"}`), req.close) == nil
+	case req.method == "POST" && strings.HasPrefix(path, "invocation/"):
+		id, kind, _ := strings.Cut(strings.TrimPrefix(path, "invocation/"), "/")
+		if kind != "response" && kind != "error" {
+			break
+		}
+		a.mu.Lock()
+		inv := a.current
+		if inv != nil && inv.id == id {
+			a.current = nil
+		}
+		a.mu.Unlock()
+		if inv == nil || inv.id != id {
+			return writeResponse(c, out, 400, nil, errorBody("InvalidRequestID", fmt.Sprintf("no invocation %q in progress", id)), req.close) == nil
+		}
+		res := result{payload: req.body}
+		switch {
+		case len(req.body) > maxResponse:
+			res = result{errType: "Function.ResponseSizeTooLarge", errBody: []byte("response exceeds 6 MB")}
+		case kind == "error":
+			res = result{errType: req.header.Get("Lambda-Runtime-Function-Error-Type"), errBody: req.body}
+			if res.errType == "" {
+				res.errType = errorType(req.body)
+			}
+		}
+		inv.result <- res
+		return writeResponse(c, out, 202, nil, []byte(`{"status":"OK"}`), req.close) == nil
+	}
+	return writeResponse(c, out, 404, nil, errorBody("NotFound", req.method+" "+req.path+" is not a Runtime API endpoint"), req.close) == nil
+}
+
+// readRequest reads one HTTP/1.1 request with its whole body.
+func readRequest(r *bufio.Reader) (*apiRequest, error) {
+	tp := textproto.NewReader(r)
+	line, err := tp.ReadLine()
+	if err != nil {
+		return nil, err
+	}
+	parts := strings.SplitN(line, " ", 3)
+	if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") {
+		return nil, fmt.Errorf("malformed request line %q", line)
+	}
+	header, err := tp.ReadMIMEHeader()
+	if err != nil {
+		return nil, err
+	}
+	req := &apiRequest{method: parts[0], path: parts[1], header: header,
+		close: strings.EqualFold(header.Get("Connection"), "close") || parts[2] == "HTTP/1.0"}
+	switch {
+	case strings.EqualFold(header.Get("Transfer-Encoding"), "chunked"):
+		req.body, err = readChunked(r, tp, header)
+	case header.Get("Content-Length") != "":
+		n, perr := strconv.ParseInt(header.Get("Content-Length"), 10, 64)
+		if perr != nil || n < 0 || n > maxResponse+1 {
+			return nil, fmt.Errorf("bad Content-Length %q", header.Get("Content-Length"))
+		}
+		req.body = make([]byte, n)
+		_, err = io.ReadFull(r, req.body)
+	}
+	return req, err
+}
+
+// readChunked reads a chunked body and merges its trailers into header.
+func readChunked(r *bufio.Reader, tp *textproto.Reader, header textproto.MIMEHeader) ([]byte, error) {
+	var body []byte
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return nil, err
+		}
+		size, _, _ := strings.Cut(line, ";")
+		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
+		if err != nil || n < 0 || int64(len(body))+n > maxResponse+1 {
+			return nil, fmt.Errorf("bad chunk size %q", line)
+		}
+		if n == 0 {
+			trailer, err := tp.ReadMIMEHeader()
+			for k, v := range trailer {
+				header[k] = v
+			}
+			return body, err
+		}
+		start := len(body)
+		body = append(body, make([]byte, n)...)
+		if _, err := io.ReadFull(r, body[start:]); err != nil {
+			return nil, err
+		}
+		if _, err := tp.ReadLine(); err != nil { // CRLF after the chunk
+			return nil, err
+		}
+	}
+}
+
+var statusText = map[int]string{200: "OK", 202: "Accepted", 400: "Bad Request", 404: "Not Found", 410: "Gone"}
+
+// writeResponse writes a whole response in one write.
+func writeResponse(w io.Writer, out *bytes.Buffer, status int, headers []string, body []byte, closeConn bool) error {
+	out.Reset()
+	fmt.Fprintf(out, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", status, statusText[status], len(body))
+	for i := 0; i+1 < len(headers); i += 2 {
+		out.WriteString(headers[i] + ": " + headers[i+1] + "\r\n")
+	}
+	if closeConn {
+		out.WriteString("Connection: close\r\n")
+	}
+	out.WriteString("\r\n")
+	out.Write(body)
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+func errorBody(typ, msg string) []byte {
+	b, _ := json.Marshal(map[string]string{"errorType": typ, "errorMessage": msg})
+	return b
+}
+
+// traceID returns an X-Ray trace header value: Root=1-<time>-<96 random bits>.
+func traceID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("Root=1-%08x-%x;Sampled=0", time.Now().Unix(), b)
 }
 
 func errorType(body []byte) string {
@@ -144,10 +295,4 @@ func errorType(body []byte) string {
 		return e.ErrorType
 	}
 	return "Unhandled"
-}
-
-func writeRuntimeError(w http.ResponseWriter, status int, typ, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"errorType": typ, "errorMessage": msg})
 }
