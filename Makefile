@@ -17,7 +17,7 @@ export ADDR ISSUER_ADDR
 # The local stage's issuer follows ISSUER_ADDR.
 DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/)
 
-.PHONY: deps synth dev test snapshots deploy diff destroy not-local clean
+.PHONY: deps synth dev test bench load snapshots deploy diff destroy not-local clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "==> npm ci: installing the pinned Node 24 and CDK CLI (first time: about 30 s)"
@@ -48,6 +48,16 @@ test: deps
 	@go vet ./...
 	@echo "==> go test ./... (first time: a few minutes, the CDK packages compile once)"
 	@go test ./...
+
+bench: deps
+	@echo "==> go test -bench: authorizer decisions, Runtime API invocations, the full private route"
+	@go test ./local/... -run '^$$' -bench . -benchtime 3s
+
+load: deps
+	@echo "==> cdk synth -c stage=local and go build ./cmd/jwtapi-local"
+	@$(CDK) synth -c stage=local --quiet JwtApi-local
+	@go build -o .local/bin/jwtapi-local ./cmd/jwtapi-local
+	@scripts/load.sh
 
 snapshots: deps
 	@echo "==> rewriting test/testdata/*.template.json; review the diff before committing"

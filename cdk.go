@@ -15,13 +15,23 @@ import (
 func main() {
 	err := run()
 	if err != nil {
-		// Printed before jsii.Close, which may add a line of its own.
 		fmt.Fprintln(os.Stderr, "error:", err)
 	}
-	jsii.Close()
+	quietClose()
 	if err != nil {
 		os.Exit(1)
 	}
+}
+
+// quietClose stops the jsii runtime. jsii-runtime-go races two waits on its
+// Node process and may print "Runtime process exited abnormally: waitid: no
+// child processes" after a successful synth; nothing can be done about it,
+// so it is not shown.
+func quietClose() {
+	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		os.Stderr = devNull
+	}
+	jsii.Close()
 }
 
 func run() error {

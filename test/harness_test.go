@@ -51,6 +51,11 @@ func TestMain(m *testing.M) {
 	outRoot = dir
 	code := m.Run()
 	os.RemoveAll(dir)
+	// jsii may report a harmless race on its Node process at exit; keep it
+	// out of the test output.
+	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		os.Stderr = devNull
+	}
 	jsii.Close()
 	os.Exit(code)
 }
