@@ -315,6 +315,22 @@ func (f *Function) Instances() int {
 	return f.live
 }
 
+// StopInstances stops every instance, as Lambda does to an idle function:
+// the next invocation is a cold start.
+func (f *Function) StopInstances() {
+	f.mu.Lock()
+	var all []*instance
+	for inst := range f.all {
+		all = append(all, inst)
+	}
+	f.idle = nil
+	f.mu.Unlock()
+	for _, inst := range all {
+		inst.kill()
+		<-inst.dead
+	}
+}
+
 func (f *Function) close() {
 	f.mu.Lock()
 	f.closed = true

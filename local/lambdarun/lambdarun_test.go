@@ -109,6 +109,17 @@ func TestInvokeKeepsInstancesWarm(t *testing.T) {
 	if second := decodeEcho(t, r); second.PID != first.PID {
 		t.Errorf("second invocation ran in pid %d, want the warm instance %d", second.PID, first.PID)
 	}
+	f.StopInstances()
+	if f.Instances() != 0 {
+		t.Errorf("%d instances after StopInstances", f.Instances())
+	}
+	r, err = invoke(t, f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cold := decodeEcho(t, r); cold.PID == first.PID {
+		t.Error("after StopInstances the invocation reused the stopped process")
+	}
 }
 
 func TestConcurrentInvocationsUseSeveralInstancesUpToTheLimit(t *testing.T) {
