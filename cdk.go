@@ -52,11 +52,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	stack, err := stacks.NewApiStack(app, stage)
-	if err != nil {
+	if _, err := stacks.NewStageApp(app, stage); err != nil {
 		return err
 	}
-	stacks.AddNagChecks(stack.Stack)
 	app.Synth(nil)
 	return nil
 }

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
+	"github.com/jwtapi/jwtapi/functions/authz"
 )
 
 // AppName prefixes stack and resource names and tags every resource.
@@ -26,13 +28,24 @@ type ApiStack struct {
 	Api   *jwtapi.HttpApi
 }
 
-// ExampleRoutes are the routes of the example API.
+// ExampleRoutes are the routes of the example HTTP API.
 func ExampleRoutes() map[string]jwtapi.Route {
 	return map[string]jwtapi.Route{
 		"GET /public":  {Handler: "functions/public", Public: true},
 		"GET /private": {Handler: "functions/private", Scopes: []string{"read:user"}},
 		"GET /me":      {Handler: "functions/me", Scopes: []string{"read:user"}},
 		"POST /admin":  {Handler: "functions/admin", Scopes: []string{"write:user"}},
+		// Beyond what the managed JWT authorizer can check: the Go Lambda
+		// authorizer requires an Auth0 permission and a verified email.
+		"DELETE /users/{id}": {Handler: "functions/users", Rules: DeleteUserRule()},
+	}
+}
+
+// DeleteUserRule requires the delete:user permission and a verified email.
+func DeleteUserRule() *authz.Rule {
+	return &authz.Rule{
+		Permissions: []string{"delete:user"},
+		Claims:      []authz.ClaimRule{{Claim: "email_verified", Equals: json.RawMessage("true")}},
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/aws/constructs-go/constructs/v10"
 )
 
 // ReadCdkJSON returns the "context" object of the cdk.json in dir, so that
@@ -21,4 +23,28 @@ func ReadCdkJSON(dir string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "cdk.json"), err)
 	}
 	return f.Context, nil
+}
+
+// StageApp is what one stage deploys: the HTTP API and, except on the local
+// stage (which only runs on a laptop), the REST API example.
+type StageApp struct {
+	Api  *ApiStack
+	Rest *RestStack
+}
+
+// NewStageApp adds the stacks of stage s to scope, with cdk-nag on each.
+func NewStageApp(scope constructs.Construct, s Stage) (*StageApp, error) {
+	api, err := NewApiStack(scope, s)
+	if err != nil {
+		return nil, err
+	}
+	AddNagChecks(api.Stack)
+	out := &StageApp{Api: api}
+	if !s.Local {
+		if out.Rest, err = NewRestStack(scope, s); err != nil {
+			return nil, err
+		}
+		AddNagChecks(out.Rest.Stack)
+	}
+	return out, nil
 }

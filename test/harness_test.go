@@ -19,9 +19,10 @@ import (
 // allStages are the stages of cdk.json, each synthesized once per test run.
 var allStages = []string{"local", "dev", "prod"}
 
-// synthesized is one stage's cloud assembly, read back as plain JSON.
+// synthesized is one stack of a stage's cloud assembly, read back as plain JSON.
 type synthesized struct {
 	stage    stacks.Stage
+	name     string
 	template map[string]any
 	rawJSON  []byte
 	// synthErr is set when synth failed its validation (an unsuppressed nag error).
@@ -36,9 +37,15 @@ type message struct {
 	Path string `json:"-"`
 }
 
+// stageStacks are the stacks of one synthesized stage.
+type stageStacks struct {
+	api  *synthesized
+	rest *synthesized // nil for the local stage
+}
+
 var (
 	synthMu    sync.Mutex
-	synthCache = map[string]*synthesized{}
+	synthCache = map[string]*stageStacks{}
 	outRoot    string
 )
 
@@ -60,9 +67,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// synthStage synthesizes the app's stack for a stage the way `cdk synth -c
-// stage=NAME` does (same cdk.json context, same nag checks) and caches it.
-func synthStage(t *testing.T, name string) *synthesized {
+// synthStage synthesizes the HTTP API stack of a stage.
+func synthStage(t *testing.T, name string) *synthesized { return synthStacks(t, name).api }
+
+// synthRest synthesizes the REST API stack of a deployable stage.
+func synthRest(t *testing.T, name string) *synthesized {
+	s := synthStacks(t, name).rest
+	if s == nil {
+		t.Fatalf("stage %s has no REST stack", name)
+	}
+	return s
+}
+
+// synthStacks synthesizes a stage's app the way `cdk synth -c stage=NAME`
+// does (same cdk.json context, same nag checks) and caches it.
+func synthStacks(t *testing.T, name string) *stageStacks {
 	t.Helper()
 	synthMu.Lock()
 	defer synthMu.Unlock()
@@ -87,20 +106,29 @@ func synthStage(t *testing.T, name string) *synthesized {
 		Outdir:             jsii.String(outdir),
 		AnalyticsReporting: jsii.Bool(false),
 	})
-	stack, err := stacks.NewApiStack(app, stage)
-	if err != nil {
+	if _, err := stacks.NewStageApp(app, stage); err != nil {
 		t.Fatalf("stage %s: %v", name, err)
 	}
-	stacks.AddNagChecks(stack.Stack)
-	app.Synth(nil)
-
-	s, err := readAssembly(outdir, stacks.StackName(name))
-	if err != nil {
-		t.Fatalf("stage %s: %v", name, err)
+	// A synth that fails validation still writes its report, which the nag
+	// test reads to say what went wrong.
+	synthErr := synth(app)
+	out := &stageStacks{}
+	for _, st := range []struct {
+		name string
+		into **synthesized
+	}{{stacks.StackName(name), &out.api}, {stacks.RestStackName(name), &out.rest}} {
+		if stage.Local && st.name == stacks.RestStackName(name) {
+			continue
+		}
+		s, err := readAssembly(outdir, st.name)
+		if err != nil {
+			t.Fatalf("stage %s: %v (synth: %v)", name, err, synthErr)
+		}
+		s.stage, s.name, s.synthErr = stage, st.name, synthErr
+		*st.into = s
 	}
-	s.stage = stage
-	synthCache[name] = s
-	return s
+	synthCache[name] = out
+	return out
 }
 
 // synth synthesizes app, turning the panic jsii raises for a failed
@@ -198,7 +226,7 @@ func (s *synthesized) one(t *testing.T, typ string) (string, map[string]any) {
 	t.Helper()
 	rs := s.resources(typ)
 	if len(rs) != 1 {
-		t.Fatalf("stage %s: want exactly one %s, got %d", s.stage.Name, typ, len(rs))
+		t.Fatalf("%s: want exactly one %s, got %d", s.name, typ, len(rs))
 	}
 	for id, r := range rs {
 		return id, r

@@ -35,10 +35,23 @@ func normalize(t *testing.T, raw []byte) []byte {
 }
 
 func TestSnapshots(t *testing.T) {
+	type snap struct{ golden, stage string }
+	var snaps []snap
 	for _, stage := range allStages {
-		t.Run(stage, func(t *testing.T) {
-			got := normalize(t, synthStage(t, stage).rawJSON)
-			golden := filepath.Join("testdata", stage+".template.json")
+		snaps = append(snaps, snap{stage + ".template.json", stage})
+		if stage != "local" {
+			snaps = append(snaps, snap{stage + ".rest.template.json", stage})
+		}
+	}
+	for _, sn := range snaps {
+		stage := sn.stage
+		t.Run(sn.golden, func(t *testing.T) {
+			s := synthStage(t, stage)
+			if strings.Contains(sn.golden, ".rest.") {
+				s = synthRest(t, stage)
+			}
+			got := normalize(t, s.rawJSON)
+			golden := filepath.Join("testdata", sn.golden)
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)

@@ -15,15 +15,33 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
+	"github.com/jwtapi/jwtapi/functions/authz"
 	"github.com/jwtapi/jwtapi/stacks"
 )
+
+// httpAuthorizers returns the logical ids of the JWT and Lambda authorizers.
+func httpAuthorizers(t *testing.T, s *synthesized) (jwtID, lambdaID string) {
+	t.Helper()
+	for id, a := range s.resources("AWS::ApiGatewayV2::Authorizer") {
+		switch props(a)["AuthorizerType"] {
+		case "JWT":
+			jwtID = id
+		case "REQUEST":
+			lambdaID = id
+		}
+	}
+	if jwtID == "" || lambdaID == "" {
+		t.Fatalf("%s: want a JWT and a REQUEST authorizer, got %q %q", s.name, jwtID, lambdaID)
+	}
+	return jwtID, lambdaID
+}
 
 func TestAuthorizer(t *testing.T) {
 	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
 			s := synthStage(t, stage)
-			_, auth := s.one(t, "AWS::ApiGatewayV2::Authorizer")
-			p := props(auth)
+			jwtID, _ := httpAuthorizers(t, s)
+			p := props(s.resources("AWS::ApiGatewayV2::Authorizer")[jwtID])
 			if p["AuthorizerType"] != "JWT" {
 				t.Errorf("AuthorizerType = %v, want JWT", p["AuthorizerType"])
 			}
@@ -57,11 +75,13 @@ func TestRoutes(t *testing.T) {
 		"GET /private": {"JWT", []string{"read:user"}},
 		"GET /me":      {"JWT", []string{"read:user"}},
 		"POST /admin":  {"JWT", []string{"write:user"}},
+		// Checked by the Go Lambda authorizer: permission and verified email.
+		"DELETE /users/{id}": {"CUSTOM", nil},
 	}
 	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
 			s := synthStage(t, stage)
-			authID, _ := s.one(t, "AWS::ApiGatewayV2::Authorizer")
+			authID, lambdaID := httpAuthorizers(t, s)
 			routes := s.resources("AWS::ApiGatewayV2::Route")
 			if len(routes) != len(want) {
 				t.Errorf("%d routes, want %d", len(routes), len(want))
@@ -83,6 +103,9 @@ func TestRoutes(t *testing.T) {
 				if w.authType == "JWT" && ref(p["AuthorizerId"]) != authID {
 					t.Errorf("%s: AuthorizerId = %v, want a Ref to %s", key, p["AuthorizerId"], authID)
 				}
+				if w.authType == "CUSTOM" && ref(p["AuthorizerId"]) != lambdaID {
+					t.Errorf("%s: AuthorizerId = %v, want a Ref to the Lambda authorizer %s", key, p["AuthorizerId"], lambdaID)
+				}
 				if w.authType == "NONE" && p["AuthorizerId"] != nil {
 					t.Errorf("%s: public route has an authorizer", key)
 				}
@@ -98,11 +121,12 @@ func TestOnlyDeclaredPublicRoutesAreOpen(t *testing.T) {
 	declared := stacks.ExampleRoutes()
 	for _, stage := range allStages {
 		s := synthStage(t, stage)
-		authID, _ := s.one(t, "AWS::ApiGatewayV2::Authorizer")
+		authID, lambdaID := httpAuthorizers(t, s)
 		for _, r := range s.resources("AWS::ApiGatewayV2::Route") {
 			p := props(r)
 			key := p["RouteKey"].(string)
-			protected := p["AuthorizationType"] == "JWT" && ref(p["AuthorizerId"]) == authID
+			protected := (p["AuthorizationType"] == "JWT" && ref(p["AuthorizerId"]) == authID) ||
+				(p["AuthorizationType"] == "CUSTOM" && ref(p["AuthorizerId"]) == lambdaID)
 			if !protected && !declared[key].Public {
 				t.Errorf("stage %s: route %q is reachable without a token but is not declared Public", stage, key)
 			}
@@ -118,8 +142,8 @@ func TestFunctions(t *testing.T) {
 		t.Run(stage, func(t *testing.T) {
 			s := synthStage(t, stage)
 			fns := s.resources("AWS::Lambda::Function")
-			if len(fns) != 4 {
-				t.Fatalf("%d functions, want 4", len(fns))
+			if len(fns) != 6 {
+				t.Fatalf("%d functions, want 6 (five routes and the Lambda authorizer)", len(fns))
 			}
 			for id, fn := range fns {
 				p := props(fn)
@@ -133,7 +157,7 @@ func TestFunctions(t *testing.T) {
 				if meta["aws:asset:is-bundled"] != true {
 					t.Errorf("%s: code is not built by the construct", id)
 				}
-				if h, _ := meta[jwtapi.MetadataHandler].(string); !strings.HasPrefix(h, "functions/") {
+				if h, _ := meta[jwtapi.MetadataHandler].(string); !strings.HasPrefix(h, "functions/") && h != jwtapi.DefaultAuthorizerHandler {
 					t.Errorf("%s: %s metadata = %q", id, jwtapi.MetadataHandler, h)
 				}
 				lc := p["LoggingConfig"].(map[string]any)
@@ -217,7 +241,7 @@ func TestOutputsAndNames(t *testing.T) {
 func TestAssetHashIsStable(t *testing.T) {
 	first := assetDirs(t, filepath.Join(outRoot, "dev"), synthStage(t, "dev"))
 	second := assetDirs(t, filepath.Join(outRoot, "prod"), synthStage(t, "prod"))
-	if len(first) != 4 || !slices.Equal(first, second) {
+	if len(first) != 6 || !slices.Equal(first, second) {
 		t.Errorf("asset hashes differ between two synths of the same handlers:\n%v\n%v", first, second)
 	}
 }
@@ -244,11 +268,15 @@ func assetDirs(t *testing.T, outdir string, s *synthesized) []string {
 func TestCdkNagFindsNothingUnsuppressed(t *testing.T) {
 	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
-			s := synthStage(t, stage)
-			if s.synthErr != nil {
-				t.Errorf("synth failed: %v", s.synthErr)
+			ss := synthStacks(t, stage)
+			if ss.api.synthErr != nil {
+				t.Errorf("synth failed: %v", ss.api.synthErr)
 			}
-			for _, m := range s.messages {
+			messages := ss.api.messages
+			if ss.rest != nil {
+				messages = append(messages, ss.rest.messages...)
+			}
+			for _, m := range messages {
 				if strings.Contains(fmt.Sprint(m.Data), "jwtapi:placeholder-tenant") {
 					continue // expected until the team sets its tenant; see TestPlaceholderTenantWarns
 				}
@@ -261,8 +289,13 @@ func TestCdkNagFindsNothingUnsuppressed(t *testing.T) {
 }
 
 func TestNagSuppressionsGiveReasons(t *testing.T) {
-	s := synthStage(t, "prod")
-	for id, r := range s.template["Resources"].(map[string]any) {
+	resources := map[string]any{}
+	for _, s := range []*synthesized{synthStage(t, "prod"), synthRest(t, "prod")} {
+		for id, r := range s.template["Resources"].(map[string]any) {
+			resources[s.name+"/"+id] = r
+		}
+	}
+	for id, r := range resources {
 		meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
 		nag, _ := meta["cdk_nag"].(map[string]any)
 		rules, _ := nag["rules_to_suppress"].([]any)
@@ -314,4 +347,61 @@ func TestNagFindingsAreSeen(t *testing.T) {
 		}
 	}
 	t.Errorf("nag finding not seen; messages: %v", s.messages)
+}
+
+func TestLambdaAuthorizer(t *testing.T) {
+	for _, stage := range allStages {
+		t.Run(stage, func(t *testing.T) {
+			s := synthStage(t, stage)
+			_, lambdaID := httpAuthorizers(t, s)
+			p := props(s.resources("AWS::ApiGatewayV2::Authorizer")[lambdaID])
+			if p["AuthorizerPayloadFormatVersion"] != "2.0" || p["EnableSimpleResponses"] != true || p["AuthorizerResultTtlInSeconds"] != float64(0) {
+				t.Errorf("authorizer %v, want payload 2.0, simple responses, no caching", p)
+			}
+			if got := strs(p["IdentitySource"]); !slices.Equal(got, []string{"$request.header.Authorization"}) {
+				t.Errorf("IdentitySource = %v", got)
+			}
+			checkAuthorizerFunction(t, s, stacks.ExampleRoutes())
+		})
+	}
+}
+
+// checkAuthorizerFunction finds the Go Lambda authorizer and checks its
+// configuration against the stage and the routes' rules.
+func checkAuthorizerFunction(t *testing.T, s *synthesized, routes map[string]jwtapi.Route) {
+	t.Helper()
+	for id, fn := range s.resources("AWS::Lambda::Function") {
+		if fn["Metadata"].(map[string]any)[jwtapi.MetadataHandler] != jwtapi.DefaultAuthorizerHandler {
+			continue
+		}
+		env := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		issuer, _ := jwtapi.ResolveIssuer(s.stage.Issuer, s.stage.Auth0Domain)
+		if env["JWT_ISSUER"] != issuer || env["JWT_AUDIENCES"] != strings.Join(s.stage.Audiences, ",") {
+			t.Errorf("%s: JWT_ISSUER %v JWT_AUDIENCES %v", id, env["JWT_ISSUER"], env["JWT_AUDIENCES"])
+		}
+		rules, err := authz.ParseRules([]byte(env["AUTHZ_RULES"].(string)))
+		if err != nil {
+			t.Fatalf("%s: AUTHZ_RULES: %v", id, err)
+		}
+		for key, r := range routes {
+			want := r.Rules
+			if want == nil && !r.Public && len(r.Scopes) > 0 && strings.Contains(s.name, "Rest") {
+				want = &authz.Rule{AnyScopes: r.Scopes}
+			}
+			got, ok := rules[key]
+			if (want != nil) != ok {
+				t.Errorf("%s: rule for %s present = %v, want %v", id, key, ok, want != nil)
+				continue
+			}
+			if want != nil {
+				a, _ := json.Marshal(got)
+				b, _ := json.Marshal(want)
+				if string(a) != string(b) {
+					t.Errorf("%s: rule for %s = %s, want %s", id, key, a, b)
+				}
+			}
+		}
+		return
+	}
+	t.Fatalf("%s: no Go Lambda authorizer function", s.name)
 }

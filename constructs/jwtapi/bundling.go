@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -35,12 +37,28 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 	return jsii.Bool(true)
 }
 
+// packageDir is the directory of an import path's package (validated
+// before, so it exists); CDK needs a source directory for the asset.
+func packageDir(moduleDir, pkg string) string {
+	cmd := exec.Command("go", "list", "-f", "{{.Dir}}", pkg)
+	cmd.Dir = moduleDir
+	out, err := cmd.Output()
+	if err != nil {
+		return moduleDir
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // goCode returns the Lambda code of the handler package pkg, built during synth.
 //
 // The asset hash is the hash of the built binary: the build is reproducible,
 // so the hash changes exactly when the deployed code would.
 func goCode(moduleDir, pkg string, target gobuild.Target) awslambda.Code {
-	return awslambda.Code_FromAsset(jsii.String(filepath.Join(moduleDir, pkg)), &awss3assets.AssetOptions{
+	source := filepath.Join(moduleDir, pkg)
+	if gobuild.IsImportPath(pkg) {
+		source = packageDir(moduleDir, pkg)
+	}
+	return awslambda.Code_FromAsset(jsii.String(source), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{
 			// Never pulled: the local bundler always succeeds or stops the synth.

@@ -1,9 +1,15 @@
 package jwtapi
 
-import "time"
+import (
+	"time"
 
-// HttpApiProps configures NewHttpApi. Set Issuer or Auth0Domain, and Audiences.
-type HttpApiProps struct {
+	"github.com/jwtapi/jwtapi/functions/authz"
+)
+
+// Props configures NewHttpApi and NewRestApi: the same vocabulary of
+// issuer, audiences, routes, public routes, scopes and rules for both. Set
+// Issuer or Auth0Domain, Audiences and Routes.
+type Props struct {
 	// Issuer is the token issuer exactly as it appears in the `iss` claim, for
 	// example "https://example.us.auth0.com/" (Auth0 puts a trailing slash there).
 	// It must be https; http is accepted only for a loopback host (local use).
@@ -15,19 +21,23 @@ type HttpApiProps struct {
 	// Audiences are the accepted `aud` values (for Auth0, the API identifier).
 	// Required, at least one.
 	Audiences []string
-	// IdentitySource is where the authorizer reads the token.
+	// IdentitySource is where the authorizer reads the token, as
+	// "$request.header.<name>" (or, HTTP API only, "$request.querystring.<name>").
 	// Default: "$request.header.Authorization".
 	IdentitySource string
 
 	// Routes maps route keys ("GET /items/{id}", "ANY /files/{proxy+}",
-	// "$default") to their handlers. Required, at least one.
+	// "$default" for HTTP APIs) to their handlers. Required, at least one.
 	Routes map[string]Route
 	// DefaultScopes apply to every private route that lists no Scopes of its own.
 	// Default: none.
 	DefaultScopes []string
 
-	// ApiName is the name of the HTTP API. Default: the construct's id.
+	// ApiName is the name of the API. Default: the construct's id.
 	ApiName string
+	// StageName is the REST API's stage, the first segment of its URLs. HTTP
+	// APIs use their $default stage. Default: "api".
+	StageName string
 	// ModuleDir is the Go module directory that handler packages are relative
 	// to. Default: the nearest directory holding go.mod, from the working
 	// directory upwards.
@@ -58,7 +68,46 @@ type HttpApiProps struct {
 	Timeout time.Duration
 	// Environment is added to every function's environment. Default: none.
 	Environment map[string]string
+	// LambdaAuthorizer configures the Go Lambda authorizer guarding the routes
+	// that have Rules (HTTP API) or every private route (REST API).
+	// Default: its defaults; on an HTTP API it exists only if a route has Rules.
+	LambdaAuthorizer *LambdaAuthorizer
 }
+
+// HttpApiProps configures NewHttpApi.
+type HttpApiProps = Props
+
+// RestApiProps configures NewRestApi.
+type RestApiProps = Props
+
+// LambdaAuthorizer configures the Go Lambda authorizer (functions/authorizer)
+// for what the managed JWT authorizer cannot check: Auth0 permissions, claim
+// values, HS256 tokens.
+type LambdaAuthorizer struct {
+	// Handler is the authorizer's main package, a directory of the module or
+	// an import path. Default: DefaultAuthorizerHandler.
+	Handler string
+	// CacheTTL caches each decision for this long, keyed by the token and
+	// the route so that a decision never applies to another route. At most
+	// 1 hour. Default: 0, every request is authorized afresh.
+	CacheTTL time.Duration
+	// Algorithms is the allow-list of token algorithms. Default: RS256.
+	Algorithms []string
+	// HMACSecretName names a Secrets Manager secret holding the HS256 shared
+	// secret (add "HS256" to Algorithms). It is resolved at deploy time into
+	// the function's environment. Default: none, HS256 refused.
+	HMACSecretName string
+	// JWKSURL is where the signing keys are. Default: the issuer's discovery document.
+	JWKSURL string
+	// Leeway is the clock skew allowed on exp, nbf and iat. Default: 5 s.
+	Leeway time.Duration
+}
+
+// DefaultAuthorizerHandler is this module's Go Lambda authorizer.
+const DefaultAuthorizerHandler = "github.com/jwtapi/jwtapi/functions/authorizer"
+
+// MaxCacheTTL is API Gateway's limit for authorizer result caching.
+const MaxCacheTTL = time.Hour
 
 // Route is one route of the API and the Go handler that serves it.
 type Route struct {
@@ -69,8 +118,13 @@ type Route struct {
 	// route requires a valid JWT.
 	Public bool
 	// Scopes lists the OAuth scopes of which the token must carry at least one.
-	// Not allowed on a public route. Default: the API's DefaultScopes.
+	// Not allowed on a public route or with Rules. Default: the API's DefaultScopes.
 	Scopes []string
+	// Rules put the route behind the Go Lambda authorizer, which checks them
+	// after verifying the token: scopes, Auth0 permissions, claim values.
+	// Not allowed on a public route. Default: nil: on an HTTP API the managed
+	// JWT authorizer, on a REST API the Lambda authorizer with only Scopes.
+	Rules *authz.Rule
 	// Environment is added to this function's environment. Default: none.
 	Environment map[string]string
 	// MemoryMB overrides the API's MemoryMB. Default: the API's.
@@ -112,6 +166,7 @@ const (
 	DefaultLogRetention   = 30 * 24 * time.Hour
 	DefaultBurstLimit     = 200
 	DefaultRateLimit      = 100
+	DefaultStageName      = "api"
 	// MaxTimeout is API Gateway's integration timeout: a longer function
 	// timeout would only let the client get a 503 while the function runs on.
 	MaxTimeout = 30 * time.Second

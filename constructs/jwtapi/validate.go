@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/jwtapi/jwtapi/functions/authz"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/internal/routekey"
 )
@@ -41,6 +43,7 @@ var retentions = map[int]awslogs.RetentionDays{
 }
 
 var (
+	stageName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 	envName   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 	auth0Host = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 )
@@ -100,7 +103,7 @@ func isLoopback(host string) bool {
 }
 
 // validateAPI checks the API-wide props and returns the resolved issuer.
-func validateAPI(p *HttpApiProps) (string, error) {
+func validateAPI(p *Props, rest bool) (string, error) {
 	issuer, err := ResolveIssuer(p.Issuer, p.Auth0Domain)
 	if err != nil {
 		return "", err
@@ -116,8 +119,18 @@ func validateAPI(p *HttpApiProps) (string, error) {
 			return "", propError(fmt.Sprintf("Audiences[%d]", i), "audience %q is listed twice", a)
 		}
 	}
-	if p.IdentitySource != "" && !strings.HasPrefix(p.IdentitySource, "$request.header.") && !strings.HasPrefix(p.IdentitySource, "$request.querystring.") {
-		return "", propError("IdentitySource", "%q must be \"$request.header.<name>\" or \"$request.querystring.<name>\"", p.IdentitySource)
+	if src := p.IdentitySource; src != "" {
+		header := strings.HasPrefix(src, "$request.header.") && len(src) > len("$request.header.")
+		query := strings.HasPrefix(src, "$request.querystring.") && len(src) > len("$request.querystring.")
+		switch {
+		case rest && !header:
+			return "", propError("IdentitySource", "%q: a REST API TOKEN authorizer reads a header, \"$request.header.<name>\"", src)
+		case !header && !query:
+			return "", propError("IdentitySource", "%q must be \"$request.header.<name>\" or \"$request.querystring.<name>\"", src)
+		}
+	}
+	if rest && p.StageName != "" && !stageName.MatchString(p.StageName) {
+		return "", propError("StageName", "%q must be letters, digits, - and _", p.StageName)
 	}
 	if err := validateScopes("DefaultScopes", p.DefaultScopes); err != nil {
 		return "", err
@@ -157,6 +170,28 @@ func validateAPI(p *HttpApiProps) (string, error) {
 		return "", err
 	}
 	return issuer, nil
+}
+
+func validateLambdaAuthorizer(moduleDir string, l *LambdaAuthorizer) error {
+	if l == nil {
+		return nil
+	}
+	if l.CacheTTL < 0 || l.CacheTTL > MaxCacheTTL || l.CacheTTL%time.Second != 0 {
+		return propError("LambdaAuthorizer.CacheTTL", "%s must be whole seconds between 0 and %s", l.CacheTTL, MaxCacheTTL)
+	}
+	if l.Leeway < 0 || l.Leeway > authz.MaxLeeway {
+		return propError("LambdaAuthorizer.Leeway", "%s must be between 0 and %s", l.Leeway, authz.MaxLeeway)
+	}
+	if l.Handler != "" {
+		if err := checkHandler(moduleDir, l.Handler); err != nil {
+			return propError("LambdaAuthorizer.Handler", "%v", err)
+		}
+	}
+	hs := slices.Contains(l.Algorithms, "HS256")
+	if hs != (l.HMACSecretName != "") {
+		return propError("LambdaAuthorizer.HMACSecretName", "%q with Algorithms %v: HS256 needs a secret and a secret needs HS256", l.HMACSecretName, l.Algorithms)
+	}
+	return nil
 }
 
 // retentionFor converts a duration to a CloudWatch Logs retention.
@@ -202,17 +237,31 @@ func validateEnv(field string, env map[string]string) error {
 
 // validateRoute checks one route; shapes holds the shapes of routes seen so
 // far, so that routes API Gateway would consider the same are refused.
-func validateRoute(moduleDir, key string, r Route, shapes map[string]string) (routekey.Key, error) {
+func validateRoute(moduleDir, key string, r Route, shapes map[string]string, rest bool) (routekey.Key, error) {
 	field := fmt.Sprintf("Routes[%q]", key)
 	k, err := routekey.Parse(key)
 	if err != nil {
 		return k, propError(field, "%v", err)
+	}
+	if rest && k.IsDefault() {
+		return k, propError(field, "a REST API has no $default route; use \"ANY /{proxy+}\"")
 	}
 	if prev, ok := shapes[k.Shape()]; ok {
 		return k, propError(field, "duplicate route: API Gateway treats it as the same route as %q", prev)
 	}
 	if r.Public && len(r.Scopes) > 0 {
 		return k, propError(field+".Scopes", "%v: a public route cannot require scopes; remove them or drop Public", r.Scopes)
+	}
+	if r.Rules != nil {
+		switch {
+		case r.Public:
+			return k, propError(field+".Rules", "a public route cannot have rules; remove them or drop Public")
+		case len(r.Scopes) > 0:
+			return k, propError(field+".Scopes", "%v: a route with Rules is checked by the Lambda authorizer; put the scopes in Rules.AnyScopes", r.Scopes)
+		}
+		if err := r.Rules.Validate(); err != nil {
+			return k, propError(field+".Rules", "%v", err)
+		}
 	}
 	if err := validateScopes(field+".Scopes", r.Scopes); err != nil {
 		return k, err
@@ -234,6 +283,9 @@ func validateRoute(moduleDir, key string, r Route, shapes map[string]string) (ro
 func checkHandler(moduleDir, dir string) error {
 	if dir == "" {
 		return errors.New("empty; give the handler's package directory, e.g. \"functions/hello\"")
+	}
+	if gobuild.IsImportPath(dir) {
+		return checkImportPath(moduleDir, dir)
 	}
 	if filepath.IsAbs(dir) || strings.HasPrefix(filepath.Clean(dir), "..") {
 		return fmt.Errorf("%q must be a directory inside the module %s", dir, moduleDir)
@@ -257,6 +309,22 @@ func checkHandler(moduleDir, dir string) error {
 		return fmt.Errorf("%q does not exist (looked in %s)", dir, abs)
 	}
 	return fmt.Errorf("%q holds no Go files (looked in %s)", dir, abs)
+}
+
+// checkImportPath asks the go command whether pkg is a main package the
+// module can build (a dependency's command, such as the authorizer).
+func checkImportPath(moduleDir, pkg string) error {
+	cmd := exec.Command("go", "list", "-f", "{{.Name}}", pkg)
+	cmd.Dir = moduleDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		return fmt.Errorf("%q cannot be built from %s: %s (add its module with go get)", pkg, moduleDir, first)
+	}
+	if name := strings.TrimSpace(string(out)); name != "main" {
+		return fmt.Errorf("%q is package %s; a handler must be package main calling lambda.Start", pkg, name)
+	}
+	return nil
 }
 
 // FindModuleDir returns the nearest directory at or above dir holding go.mod.

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
+	"github.com/jwtapi/jwtapi/functions/authz"
 )
 
 func validProps() *jwtapi.HttpApiProps {
@@ -90,6 +91,23 @@ func TestInvalidPropsAreRefusedWithTheFieldAndValue(t *testing.T) {
 			p.Cors = &jwtapi.Cors{AllowOrigins: []string{"*"}, AllowCredentials: true}
 		}, []string{"Cors.AllowOrigins", `"*" cannot be combined`}},
 		{"identity source", func(p *jwtapi.HttpApiProps) { p.IdentitySource = "$request.cookie.token" }, []string{"IdentitySource", `"$request.cookie.token"`}},
+		{"rules on a public route", func(p *jwtapi.HttpApiProps) {
+			p.Routes["GET /public"] = jwtapi.Route{Handler: "functions/public", Public: true, Rules: &authz.Rule{Permissions: []string{"x"}}}
+		}, []string{`Routes["GET /public"].Rules`, "public route cannot have rules"}},
+		{"rules and scopes", func(p *jwtapi.HttpApiProps) {
+			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Scopes: []string{"read:user"}, Rules: &authz.Rule{}}
+		}, []string{`Routes["GET /private"].Scopes`, "Rules.AnyScopes"}},
+		{"bad claim rule", func(p *jwtapi.HttpApiProps) {
+			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Rules: &authz.Rule{Claims: []authz.ClaimRule{{Claim: "x"}}}}
+		}, []string{`Routes["GET /private"].Rules`, "exactly one of equals or contains"}},
+		{"authorizer cache too long", func(p *jwtapi.HttpApiProps) { p.LambdaAuthorizer = &jwtapi.LambdaAuthorizer{CacheTTL: 2 * time.Hour} }, []string{"LambdaAuthorizer.CacheTTL", "2h0m0s"}},
+		{"HS256 without a secret", func(p *jwtapi.HttpApiProps) {
+			p.LambdaAuthorizer = &jwtapi.LambdaAuthorizer{Algorithms: []string{"HS256"}}
+		}, []string{"LambdaAuthorizer.HMACSecretName", "HS256 needs a secret"}},
+		{"authorizer package missing", func(p *jwtapi.HttpApiProps) {
+			p.LambdaAuthorizer = &jwtapi.LambdaAuthorizer{Handler: "example.com/nowhere/authorizer"}
+			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Rules: &authz.Rule{Permissions: []string{"x"}}}
+		}, []string{"LambdaAuthorizer.Handler", `"example.com/nowhere/authorizer"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,5 +209,25 @@ func TestAddRouteAfterConstruction(t *testing.T) {
 	}
 	if got := strings.Join(api.RouteKeys(), ","); got != "DELETE /items/{id},GET /private,GET /public" {
 		t.Errorf("RouteKeys = %s", got)
+	}
+}
+
+func TestRestApiRefusesWhatRESTCannotDo(t *testing.T) {
+	tests := []struct {
+		change func(p *jwtapi.RestApiProps)
+		want   string
+	}{
+		{func(p *jwtapi.RestApiProps) {
+			p.Routes["$default"] = jwtapi.Route{Handler: "functions/public", Public: true}
+		}, "no $default route"},
+		{func(p *jwtapi.RestApiProps) { p.IdentitySource = "$request.querystring.token" }, "TOKEN authorizer reads a header"},
+		{func(p *jwtapi.RestApiProps) { p.StageName = "prod/v1" }, `StageName: "prod/v1"`},
+	}
+	for _, tt := range tests {
+		p := validProps()
+		tt.change(p)
+		if _, err := jwtapi.NewRestApi(newStack(), "Api", p); !errors.Is(err, jwtapi.ErrInvalidProps) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want %q", err, tt.want)
+		}
 	}
 }

@@ -35,20 +35,44 @@ type Claims struct {
 	raw map[string]string
 }
 
-// FromV2 reads the claims of a payload 2.0 event (HTTP API).
+// FromV2 reads the claims of a payload 2.0 event (HTTP API): those of the
+// managed JWT authorizer, or the context of the Go Lambda authorizer
+// (functions/authorizer: sub, scope, permissions), whichever the route has.
 func FromV2(req events.APIGatewayV2HTTPRequest) (*Claims, error) {
 	a := req.RequestContext.Authorizer
-	if a == nil || a.JWT == nil || len(a.JWT.Claims) == 0 {
-		return nil, ErrNoClaims
+	switch {
+	case a == nil:
+	case a.JWT != nil && len(a.JWT.Claims) > 0:
+		return Parse(a.JWT.Claims), nil
+	case len(a.Lambda) > 0:
+		return fromContext(a.Lambda)
 	}
-	return Parse(a.JWT.Claims), nil
+	return nil, ErrNoClaims
 }
 
-// FromV1 reads the claims of a payload 1.0 event (HTTP API payload 1.0 or a
-// REST API with a JWT-style authorizer), found under requestContext.authorizer.claims.
+// fromContext reads the flat context the Go Lambda authorizer returns.
+func fromContext(ctx map[string]any) (*Claims, error) {
+	m := make(map[string]string, len(ctx))
+	for k, v := range ctx {
+		if v != nil {
+			m[k] = fmt.Sprint(v)
+		}
+	}
+	if m["sub"] == "" {
+		return nil, ErrNoClaims
+	}
+	return Parse(m), nil
+}
+
+// FromV1 reads the claims of a payload 1.0 event: an HTTP API's JWT claims
+// under requestContext.authorizer.claims, or the context a Lambda authorizer
+// returned (a REST API's TOKEN authorizer) directly under requestContext.authorizer.
 func FromV1(req events.APIGatewayProxyRequest) (*Claims, error) {
 	raw, ok := req.RequestContext.Authorizer["claims"].(map[string]any)
 	if !ok || len(raw) == 0 {
+		if _, lambda := req.RequestContext.Authorizer["sub"]; lambda {
+			return fromContext(req.RequestContext.Authorizer)
+		}
 		return nil, ErrNoClaims
 	}
 	m := make(map[string]string, len(raw))

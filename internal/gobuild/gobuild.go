@@ -34,15 +34,31 @@ func goEnv(name string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// Args returns the go build arguments for pkg (relative to the module
-// directory, e.g. "functions/hello") written to out.
+// IsImportPath reports whether pkg names a package by import path
+// ("github.com/org/mod/cmd/x") rather than by a directory of the module.
+func IsImportPath(pkg string) bool {
+	first, _, _ := strings.Cut(filepath.ToSlash(pkg), "/")
+	return !strings.HasPrefix(first, ".") && strings.Contains(first, ".")
+}
+
+// target is what go build is given: ./dir for a directory of the module, the
+// import path as is for a package of a dependency.
+func target(pkg string) string {
+	if IsImportPath(pkg) {
+		return filepath.ToSlash(pkg)
+	}
+	return "./" + filepath.ToSlash(filepath.Clean(pkg))
+}
+
+// Args returns the go build arguments for pkg (a directory of the module
+// such as "functions/hello", or an import path) written to out.
 //
 // lambda.norpc drops the legacy RPC mode that provided.al2023 never uses;
 // -trimpath, -buildvcs=false and an empty build id make the output depend only
 // on the source and the toolchain.
 func Args(pkg, out string) []string {
 	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -buildid=", "-o", out, "./" + filepath.ToSlash(filepath.Clean(pkg))}
+		"-ldflags", "-s -w -buildid=", "-o", out, target(pkg)}
 }
 
 // Build compiles the main package pkg of the module in moduleDir into out.
@@ -57,7 +73,7 @@ func Build(ctx context.Context, moduleDir, pkg string, t Target, out string) err
 	cmd.Stdout = &output
 	cmd.Stderr = &output
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build ./%s for %s/%s failed: %v\n%s", pkg, t.GOOS, t.GOARCH, err, strings.TrimSpace(output.String()))
+		return fmt.Errorf("go build %s for %s/%s failed: %v\n%s", target(pkg), t.GOOS, t.GOARCH, err, strings.TrimSpace(output.String()))
 	}
 	return nil
 }

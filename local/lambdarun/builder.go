@@ -72,13 +72,17 @@ func (b *builder) build(ctx context.Context) (string, int, error) {
 // Go files of every module package it imports, their directories (a file
 // added or removed changes them), go.mod and go.sum.
 func sourceFiles(ctx context.Context, moduleDir, pkg string) ([]string, error) {
+	target := "./" + pkg
+	if gobuild.IsImportPath(pkg) {
+		target = pkg
+	}
 	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f",
-		`{{if and .Module .Module.Main}}{{.Dir}}|{{join .GoFiles ","}},{{join .EmbedFiles ","}}{{end}}`, "./"+pkg)
+		`{{if and .Module .Module.Main}}{{.Dir}}|{{join .GoFiles ","}},{{join .EmbedFiles ","}}{{end}}`, target)
 	cmd.Dir = moduleDir
 	out, err := cmd.Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
-			return nil, fmt.Errorf("go list ./%s: %s", pkg, strings.TrimSpace(string(ee.Stderr)))
+			return nil, fmt.Errorf("go list %s: %s", target, strings.TrimSpace(string(ee.Stderr)))
 		}
 		return nil, err
 	}

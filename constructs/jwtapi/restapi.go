@@ -1,0 +1,190 @@
+package jwtapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/jwtapi/jwtapi/functions/authz"
+)
+
+// RestApi is an API Gateway REST API whose private routes are guarded by the
+// Go Lambda authorizer as a TOKEN authorizer: REST APIs have no managed JWT
+// authorizer. Routes, public routes, scopes and rules mean what they mean
+// for NewHttpApi; a route's Scopes become its rule's AnyScopes.
+//
+// Denials carry their code to the client through gateway responses:
+// ACCESS_DENIED (403) answers {"error": "Token has expired.", "code":
+// "ERR_JWT_EXPIRED"} for an invalid token or a refused rule, and
+// UNAUTHORIZED (401) answers a missing or malformed Authorization header,
+// which API Gateway refuses before invoking the authorizer. (A REST Lambda
+// authorizer can only pass a per-request body on a 403: a 401 body is static.)
+type RestApi struct {
+	*base
+	api        awsapigateway.RestApi
+	authorizer awsapigateway.TokenAuthorizer
+}
+
+// bearerPattern is what API Gateway checks the Authorization header against
+// before invoking the authorizer: anything else is refused with 401 for free.
+const bearerPattern = `^[Bb][Ee][Aa][Rr][Ee][Rr] [-0-9A-Za-z._~+/]+=*$`
+
+// restAccessLogFormat is the REST flavour of the JSON access log.
+const restAccessLogFormat = `{"requestId":"$context.requestId","requestTime":"$context.requestTime","ip":"$context.identity.sourceIp",` +
+	`"userAgent":"$context.identity.userAgent","httpMethod":"$context.httpMethod","path":"$context.path",` +
+	`"resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol",` +
+	`"responseLength":"$context.responseLength","latency":"$context.responseLatency",` +
+	`"integrationLatency":"$context.integration.latency","integrationError":"$context.integration.error",` +
+	`"authorizerError":"$context.authorizer.error","authorizerCode":"$context.authorizer.code"}`
+
+// NewRestApi validates props and creates the REST API, its TOKEN authorizer,
+// gateway responses, routes and functions under scope. A configuration
+// mistake returns an error wrapping ErrInvalidProps and creates nothing.
+func NewRestApi(scope constructs.Construct, id string, props *RestApiProps) (*RestApi, error) {
+	b, err := newBase(scope, id, props, true)
+	if err != nil {
+		return nil, err
+	}
+	p := &b.props
+	deploy := &awsapigateway.StageOptions{
+		StageName:            jsii.String(p.StageName),
+		ThrottlingBurstLimit: jsii.Number(float64(p.Throttle.BurstLimit)),
+		ThrottlingRateLimit:  jsii.Number(p.Throttle.RateLimit),
+		TracingEnabled:       jsii.Bool(!p.DisableTracing),
+		MetricsEnabled:       jsii.Bool(true),
+	}
+	if !p.DisableAccessLogs {
+		deploy.AccessLogDestination = awsapigateway.NewLogGroupLogDestination(b.logGroup(b.construct, "AccessLogs"))
+		deploy.AccessLogFormat = awsapigateway.AccessLogFormat_Custom(jsii.String(restAccessLogFormat))
+	}
+	a := &RestApi{base: b}
+	restProps := &awsapigateway.RestApiProps{
+		RestApiName:   jsii.String(p.ApiName),
+		DeployOptions: deploy,
+		// No account-wide CloudWatch role: access logs need none, and a stack
+		// should not change a setting shared by every API of the account.
+		CloudWatchRole: jsii.Bool(false),
+		EndpointTypes:  &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+	}
+	if c := p.Cors; c != nil {
+		restProps.DefaultCorsPreflightOptions = &awsapigateway.CorsOptions{
+			AllowOrigins:     jsii.Strings(c.AllowOrigins...),
+			AllowMethods:     jsii.Strings(corsMethodsOf(c)...),
+			AllowHeaders:     jsii.Strings(corsHeadersOf(c)...),
+			AllowCredentials: jsii.Bool(c.AllowCredentials),
+			MaxAge:           awscdk.Duration_Seconds(jsii.Number(corsMaxAgeOf(c).Seconds())),
+		}
+		if len(c.ExposeHeaders) > 0 {
+			restProps.DefaultCorsPreflightOptions.ExposeHeaders = jsii.Strings(c.ExposeHeaders...)
+		}
+	}
+	a.api = awsapigateway.NewRestApi(b.construct, jsii.String("Resource"), restProps)
+	a.gatewayResponses()
+	suppress(a.api, "AwsSolutions-APIG2", "Every method is a Lambda proxy integration; the handlers validate their input and answer 400 with a reason.")
+	suppress(a.api, "AwsSolutions-APIG3", "AWS WAF is an account-level choice with its own cost; attach a web ACL to the stage where needed.")
+	suppress(a.api, "AwsSolutions-APIG6", "JSON access logs are on; execution logging would need the account-wide CloudWatch role this stack deliberately does not set.")
+	if d := a.api.LatestDeployment(); d != nil {
+		suppress(d, "CdkNagValidationFailure", "cdk-nag's structured-logging rule cannot read the deployment resource, which has no logs of its own; the stage it deploys has JSON access logs.", "Serverless-APIGWStructuredLogging")
+	}
+	for _, key := range sortedKeys(p.Routes) {
+		if err := a.AddRoute(key, p.Routes[key]); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// gatewayResponses give API Gateway's own answers JSON bodies with codes.
+func (a *RestApi) gatewayResponses() {
+	json := func(body string) *map[string]*string {
+		return &map[string]*string{"application/json": jsii.String(body)}
+	}
+	a.api.AddGatewayResponse(jsii.String("Unauthorized"), &awsapigateway.GatewayResponseOptions{
+		Type:            awsapigateway.ResponseType_UNAUTHORIZED(),
+		StatusCode:      jsii.String("401"),
+		ResponseHeaders: &map[string]*string{"WWW-Authenticate": jsii.String("'Bearer'")},
+		Templates:       json(`{"error":"Missing or malformed Authorization header: send Authorization: Bearer <token>.","code":"ERR_JWT_INVALID"}`),
+	})
+	// The authorizer's context (error, code) is the body; a deny without one
+	// (an IAM policy that simply does not cover the route) says so generically.
+	a.api.AddGatewayResponse(jsii.String("AccessDenied"), &awsapigateway.GatewayResponseOptions{
+		Type:       awsapigateway.ResponseType_ACCESS_DENIED(),
+		StatusCode: jsii.String("403"),
+		Templates: json(`#if("$context.authorizer.code" != "")` +
+			`{"error":"$context.authorizer.error","code":"$context.authorizer.code"}` +
+			`#else{"error":"Forbidden.","code":"AUTH_ERROR"}#end`),
+	})
+	for _, t := range []struct {
+		id  string
+		typ awsapigateway.ResponseType
+	}{{"AuthorizerFailure", awsapigateway.ResponseType_AUTHORIZER_FAILURE()}, {"AuthorizerConfigurationError", awsapigateway.ResponseType_AUTHORIZER_CONFIGURATION_ERROR()}} {
+		a.api.AddGatewayResponse(jsii.String(t.id), &awsapigateway.GatewayResponseOptions{
+			Type: t.typ, StatusCode: jsii.String("500"),
+			Templates: json(`{"error":"The authorizer failed; see its logs.","code":"AUTH_ERROR"}`),
+		})
+	}
+}
+
+// tokenAuthorizer is the TOKEN authorizer, created on first use. Its cache
+// key is the token, so its policy must hold for every route: the Go
+// authorizer returns a policy covering the whole API (see authz.HandleREST).
+func (a *RestApi) tokenAuthorizer() awsapigateway.TokenAuthorizer {
+	if a.authorizer != nil {
+		return a.authorizer
+	}
+	header := strings.TrimPrefix(a.props.IdentitySource, "$request.header.")
+	a.authorizer = awsapigateway.NewTokenAuthorizer(a.construct, jsii.String("TokenAuthorizer"), &awsapigateway.TokenAuthorizerProps{
+		Handler:         a.authorizerFunction(),
+		AuthorizerName:  jsii.String("lambda-jwt"),
+		IdentitySource:  jsii.String("method.request.header." + header),
+		ValidationRegex: jsii.String(bearerPattern),
+		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(a.props.LambdaAuthorizer.CacheTTL.Seconds())),
+	})
+	return a.authorizer
+}
+
+// AddRoute adds a route after construction, validated like the routes in props.
+func (a *RestApi) AddRoute(key string, r Route) error {
+	k, err := validateRoute(a.props.ModuleDir, key, r, a.shapes, true)
+	if err != nil {
+		return err
+	}
+	scope := constructs.NewConstruct(a.construct, jsii.String(key))
+	fn := a.routeFunction(scope, key, r)
+	opts := &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_NONE}
+	if !r.Public {
+		rule := authz.Rule{AnyScopes: a.routeScopes(r)}
+		if r.Rules != nil {
+			rule = *r.Rules
+		}
+		if len(rule.AnyScopes)+len(rule.AllScopes)+len(rule.Permissions)+len(rule.Claims) == 0 {
+			a.warnWithoutScopes(scope, key)
+		} else {
+			a.addRule(key, rule)
+		}
+		opts = &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_CUSTOM, Authorizer: a.tokenAuthorizer()}
+	}
+	resource := a.api.Root()
+	if k.Path != "/" {
+		resource = resource.ResourceForPath(jsii.String(k.Path))
+	}
+	method := resource.AddMethod(jsii.String(k.Method), awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)}), opts)
+	if r.Public {
+		suppress(method, "AwsSolutions-APIG4", fmt.Sprintf("Route %q is declared Public in the API's routes: reachable without a token on purpose.", key))
+		suppress(method, "AwsSolutions-COG4", fmt.Sprintf("Route %q is declared Public: no authorizer on purpose.", key))
+	} else {
+		suppress(method, "AwsSolutions-COG4", fmt.Sprintf("Route %q is authorized by the Lambda TOKEN authorizer, which verifies OIDC JWTs (Auth0), not by Cognito.", key))
+	}
+	return nil
+}
+
+// Url is the URL of the API's stage, e.g.
+// "https://abc123.execute-api.eu-west-1.amazonaws.com/api/" (a token until deploy).
+func (a *RestApi) Url() *string { return a.api.Url() }
+
+// Api is the underlying API Gateway REST API.
+func (a *RestApi) Api() awsapigateway.RestApi { return a.api }

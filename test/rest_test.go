@@ -1,0 +1,127 @@
+package test
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jwtapi/jwtapi/stacks"
+)
+
+var deployable = []string{"dev", "prod"}
+
+// methodRoute reads "GET /users/{id}" from a method's construct path.
+func methodRoute(m map[string]any) string {
+	path := m["Metadata"].(map[string]any)["aws:cdk:path"].(string)
+	_, rest, _ := strings.Cut(path, "/Resource/Default")
+	parts := strings.Split(strings.TrimSuffix(rest, "/Resource"), "/")
+	method := parts[len(parts)-1]
+	resource := "/" + strings.Join(parts[:len(parts)-1], "/")
+	return method + " " + strings.ReplaceAll(resource, "//", "/")
+}
+
+func TestRestAuthorizer(t *testing.T) {
+	for _, stage := range deployable {
+		t.Run(stage, func(t *testing.T) {
+			s := synthRest(t, stage)
+			_, a := s.one(t, "AWS::ApiGateway::Authorizer")
+			p := props(a)
+			if p["Type"] != "TOKEN" || p["IdentitySource"] != "method.request.header.Authorization" || p["AuthorizerResultTtlInSeconds"] != float64(0) {
+				t.Errorf("authorizer %v", p)
+			}
+			re, err := regexp.Compile(p["IdentityValidationExpression"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for header, ok := range map[string]bool{"Bearer eyJ.eyJ.sig-_": true, "bearer abc": true, "Basic dXNlcg==": false, "eyJ.eyJ.sig": false, "Bearer ": false} {
+				if re.MatchString(header) != ok {
+					t.Errorf("validation expression on %q = %v, want %v", header, !ok, ok)
+				}
+			}
+			checkAuthorizerFunction(t, s, stacks.ExampleRestRoutes())
+		})
+	}
+}
+
+// TestRestOnlyDeclaredPublicRoutesAreOpen is the REST security invariant.
+func TestRestOnlyDeclaredPublicRoutesAreOpen(t *testing.T) {
+	declared := stacks.ExampleRestRoutes()
+	for _, stage := range deployable {
+		s := synthRest(t, stage)
+		authID, _ := s.one(t, "AWS::ApiGateway::Authorizer")
+		seen := 0
+		for _, m := range s.resources("AWS::ApiGateway::Method") {
+			p := props(m)
+			route := methodRoute(m)
+			if p["HttpMethod"] == "OPTIONS" {
+				continue // CORS preflight, answered by a mock integration
+			}
+			seen++
+			r, ok := declared[route]
+			if !ok {
+				t.Errorf("stage %s: unexpected method %s", stage, route)
+				continue
+			}
+			protected := p["AuthorizationType"] == "CUSTOM" && ref(p["AuthorizerId"]) == authID
+			if protected == r.Public {
+				t.Errorf("stage %s: %s protected = %v but declared Public = %v", stage, route, protected, r.Public)
+			}
+		}
+		if seen != len(declared) {
+			t.Errorf("stage %s: %d methods, want %d", stage, seen, len(declared))
+		}
+	}
+}
+
+func TestRestGatewayResponsesCarryCodes(t *testing.T) {
+	s := synthRest(t, "prod")
+	byType := map[string]map[string]any{}
+	for _, r := range s.resources("AWS::ApiGateway::GatewayResponse") {
+		byType[props(r)["ResponseType"].(string)] = props(r)
+	}
+	unauth := byType["UNAUTHORIZED"]
+	body := unauth["ResponseTemplates"].(map[string]any)["application/json"].(string)
+	var parsed map[string]string
+	if unauth["StatusCode"] != "401" || json.Unmarshal([]byte(body), &parsed) != nil || parsed["code"] == "" {
+		t.Errorf("UNAUTHORIZED response %v", unauth)
+	}
+	denied := byType["ACCESS_DENIED"]
+	tpl := denied["ResponseTemplates"].(map[string]any)["application/json"].(string)
+	if denied["StatusCode"] != "403" || !strings.Contains(tpl, `"code":"$context.authorizer.code"`) || !strings.Contains(tpl, `"error":"$context.authorizer.error"`) {
+		t.Errorf("ACCESS_DENIED response %v", denied)
+	}
+	for _, typ := range []string{"AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"} {
+		if byType[typ]["StatusCode"] != "500" {
+			t.Errorf("%s response %v", typ, byType[typ])
+		}
+	}
+}
+
+func TestRestStage(t *testing.T) {
+	for _, stage := range deployable {
+		t.Run(stage, func(t *testing.T) {
+			s := synthRest(t, stage)
+			_, st := s.one(t, "AWS::ApiGateway::Stage")
+			p := props(st)
+			if p["StageName"] != stage || p["TracingEnabled"] != true {
+				t.Errorf("stage %v", p)
+			}
+			var format map[string]string
+			if err := json.Unmarshal([]byte(p["AccessLogSetting"].(map[string]any)["Format"].(string)), &format); err != nil {
+				t.Fatalf("access log format: %v", err)
+			}
+			if format["requestId"] != "$context.requestId" || format["status"] != "$context.status" || format["authorizerCode"] != "$context.authorizer.code" {
+				t.Errorf("access log format %v", format)
+			}
+			settings := p["MethodSettings"].([]any)[0].(map[string]any)
+			if settings["ThrottlingBurstLimit"] != float64(s.stage.Throttle.Burst) || settings["ThrottlingRateLimit"] != s.stage.Throttle.Rate {
+				t.Errorf("throttling %v", settings)
+			}
+			out := s.template["Outputs"].(map[string]any)["RestApiEndpoint"]
+			if b, _ := json.Marshal(out); !strings.Contains(string(b), "execute-api") {
+				t.Errorf("RestApiEndpoint output %s", b)
+			}
+		})
+	}
+}
