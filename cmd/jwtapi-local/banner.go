@@ -25,6 +25,9 @@ func printBanner(w io.Writer, stage, templatePath string, api *gateway.API, iss 
 	var scopes []string
 	for _, r := range api.Routes {
 		auth := "public"
+		if r.AuthType == "CUSTOM" {
+			auth = "lambda authorizer (" + r.Authorizer.Name + ")"
+		}
 		if r.AuthType == "JWT" {
 			auth = "jwt"
 			if len(r.Scopes) > 0 {
@@ -101,6 +104,9 @@ func printCurls(w io.Writer, api *gateway.API, base string) {
 		}
 		if r.AuthType != "NONE" {
 			cmd += ` -H "authorization: Bearer $TOKEN"`
+		}
+		if r.Key.Method == "DELETE" {
+			cmd = strings.Replace(cmd, "curl -s -X", "curl -s -i -X", 1)
 		}
 		if r.Key.Method == "POST" || r.Key.Method == "PUT" || r.Key.Method == "PATCH" {
 			cmd += ` -H 'content-type: application/json' -d '{"action":"reindex"}'`

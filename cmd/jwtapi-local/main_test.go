@@ -106,9 +106,10 @@ wait:
 		}
 	}
 	b := banner.String()
-	for _, want := range []string{"GET     /private  jwt (one of: read:user)", "GET     /public   public", "issuer   http://" + issuerAddr + "/ (embedded",
-		"gateway  http://" + addr, "export TOKEN=", `curl -s http://` + addr + `/private -H "authorization: Bearer $TOKEN"`} {
-		if !strings.Contains(b, want) {
+	squeezed := strings.Join(strings.Fields(b), " ")
+	for _, want := range []string{"GET /private jwt (one of: read:user)", "GET /public public", "DELETE /users/{id} lambda authorizer (lambda-jwt)",
+		"issuer http://" + issuerAddr + "/ (embedded", "gateway http://" + addr, "export TOKEN=", `curl -s http://` + addr + `/private -H "authorization: Bearer $TOKEN"`} {
+		if !strings.Contains(squeezed, want) {
 			t.Errorf("banner lacks %q:\n%s", want, b)
 		}
 	}
@@ -131,6 +132,16 @@ wait:
 	if res.StatusCode != 200 || me["subject"] != "auth0|admin" {
 		t.Errorf("GET /me with the banner's token: %d %v", res.StatusCode, me)
 	}
+	// The banner's token also passes the Lambda authorizer's rule.
+	req, _ = http.NewRequest("DELETE", "http://"+addr+"/users/7", nil)
+	req.Header.Set("authorization", "Bearer "+tok)
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("DELETE /users/7 with the banner's token: %d", res.StatusCode)
+	}
 	// Client credentials through the embedded issuer, then the API.
 	res, err = http.PostForm("http://"+issuerAddr+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {"local-machine"}, "client_secret": {"local-machine-secret"}, "audience": {"https://api.jwtapi.local"}})
@@ -152,7 +163,7 @@ wait:
 	}
 
 	kids := children(cmd.Process.Pid)
-	if len(kids) < 4 {
+	if len(kids) < 6 {
 		t.Errorf("%d handler processes, want at least one per function", len(kids))
 	}
 	cmd.Process.Signal(syscall.SIGINT)

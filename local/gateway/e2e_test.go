@@ -95,12 +95,16 @@ func startStack() (*stack, error) {
 	iss := issuer.New(issSrv.URL, cfg, keys, nil)
 	issSrv.Config.Handler = iss.Handler()
 	// Same template, the issuer on a free port instead of 4000.
-	var jwtAuth *Authorizer
+	var jwtAuth, lambdaAuth *Authorizer
 	for _, a := range api.Authorizers {
-		a.Issuer = iss.URL
-		jwtAuth = a
+		switch a.Type {
+		case "JWT":
+			a.Issuer, jwtAuth = iss.URL, a
+		case "REQUEST":
+			a.Function.Env["JWT_ISSUER"], lambdaAuth = iss.URL, a
+		}
 	}
-	addTestRoutes(api, jwtAuth)
+	addTestRoutes(api, jwtAuth, lambdaAuth)
 	s := &stack{issuer: iss, keys: keys, logs: &syncBuffer{}, fnLogs: &syncBuffer{}}
 	s.gw, err = New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: s.logs, FunctionLogs: s.fnLogs,
 		MaxInstances: 8, JWKSRefetchEvery: 10 * time.Millisecond})
@@ -115,19 +119,36 @@ func startStack() (*stack, error) {
 }
 
 // addTestRoutes adds routes to the faulty test handler, which echoes the
-// event it received.
-func addTestRoutes(api *API, jwtAuth *Authorizer) {
+// event it received, and Lambda authorizers around it.
+func addTestRoutes(api *API, jwtAuth, lambdaAuth *Authorizer) {
 	faulty := &Function{LogicalID: "Faulty", Handler: "local/testdata/handlers/faulty", Env: map[string]string{"GREETING": "hi"},
 		Timeout: time.Second, MemoryMB: 128}
 	api.Functions[faulty.LogicalID] = faulty
-	add := func(key, auth string, scopes []string, version string) {
+	// The real authorizer with caching on and rules for two routes.
+	cachedFn := &Function{LogicalID: "CachedAuthorizer", Handler: lambdaAuth.Function.Handler, Timeout: 10 * time.Second, MemoryMB: 256,
+		Env: map[string]string{"JWT_ISSUER": lambdaAuth.Function.Env["JWT_ISSUER"], "JWT_AUDIENCES": lambdaAuth.Function.Env["JWT_AUDIENCES"],
+			"AUTHZ_RULES": `{"GET /cached/a": {"permissions": ["read:user"]}, "GET /cached/b": {"permissions": ["never:granted"]}}`}}
+	api.Functions[cachedFn.LogicalID] = cachedFn
+	cached := &Authorizer{LogicalID: "Cached", Name: "cached", Type: "REQUEST", Function: cachedFn, PayloadVersion: "2.0",
+		SimpleResponses: true, TTL: time.Minute, IdentitySource: []string{"$request.header.Authorization", "$context.routeKey"}}
+	// The faulty handler as an authorizer, to see authorizer faults.
+	broken := &Authorizer{LogicalID: "Broken", Name: "broken", Type: "REQUEST", Function: faulty, PayloadVersion: "2.0",
+		SimpleResponses: true, IdentitySource: []string{"$request.header.Authorization"}}
+	api.Authorizers[cached.LogicalID], api.Authorizers[broken.LogicalID] = cached, broken
+	add := func(key, auth string, scopes []string, version string, authorizer ...*Authorizer) {
 		k, _ := routekey.Parse(key)
 		r := &Route{Key: k, AuthType: auth, Scopes: scopes, Function: faulty, PayloadVersion: version}
 		if auth == "JWT" {
 			r.Authorizer = jwtAuth
 		}
+		if len(authorizer) > 0 {
+			r.Authorizer = authorizer[0]
+		}
 		api.Routes = append(api.Routes, r)
 	}
+	add("GET /cached/a", "CUSTOM", nil, "2.0", cached)
+	add("GET /cached/b", "CUSTOM", nil, "2.0", cached)
+	add("GET /broken-authorizer", "CUSTOM", nil, "2.0", broken)
 	add("GET /echo/scoped", "JWT", []string{"read:user"}, "2.0")
 	add("GET /echo/unscoped", "JWT", nil, "2.0")
 	add("POST /echo/v1", "JWT", []string{"read:user"}, "1.0")
@@ -526,6 +547,7 @@ func TestLocalTemplate(t *testing.T) {
 		got = append(got, r.Key.String()+" "+r.AuthType+" "+strings.Join(r.Scopes, ",")+" "+r.Function.Handler+" "+r.PayloadVersion)
 	}
 	want := []string{
+		"DELETE /users/{id} CUSTOM  functions/users 2.0",
 		"GET /me JWT read:user functions/me 2.0",
 		"GET /private JWT read:user functions/private 2.0",
 		"GET /public NONE  functions/public 2.0",
@@ -535,13 +557,91 @@ func TestLocalTemplate(t *testing.T) {
 		t.Errorf("routes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for _, a := range api.Authorizers {
-		if a.Issuer != "http://127.0.0.1:4000/" || a.Audiences[0] != audience || a.IdentitySource[0] != "$request.header.Authorization" {
-			t.Errorf("authorizer %+v", a)
+		switch a.Type {
+		case "JWT":
+			if a.Issuer != "http://127.0.0.1:4000/" || a.Audiences[0] != audience || a.IdentitySource[0] != "$request.header.Authorization" {
+				t.Errorf("JWT authorizer %+v", a)
+			}
+		case "REQUEST":
+			if a.Function == nil || a.Function.Handler != "github.com/jwtapi/jwtapi/functions/authorizer" || a.TTL != 0 || !a.SimpleResponses ||
+				a.Function.Env["JWT_ISSUER"] != "http://127.0.0.1:4000/" || !strings.Contains(a.Function.Env["AUTHZ_RULES"], "delete:user") {
+				t.Errorf("Lambda authorizer %+v", a)
+			}
+		default:
+			t.Errorf("unexpected authorizer %+v", a)
 		}
 	}
 	for _, f := range api.Functions {
 		if f.Timeout != 10*time.Second || f.MemoryMB != 256 || f.LogFormat != "JSON" {
 			t.Errorf("function %+v", f)
+		}
+	}
+}
+
+func TestLambdaAuthorizerRoute(t *testing.T) {
+	s := testStack(t)
+	tests := []struct {
+		name   string
+		header map[string]string
+		status int
+		body   string
+	}{
+		{"permission and verified email", bearer(s.userToken(t, "admin@example.com", "admin-password", "read:user")), 200, `{"by":"auth0|admin","id":"42","message":"Deleted user 42"}`},
+		{"no delete:user permission", bearer(s.userToken(t, "reader@example.com", "reader-password", "read:user")), 403, `{"message":"Forbidden"}`},
+		{"email not verified", bearer(s.userToken(t, "unverified@example.com", "unverified-password", "read:user")), 403, `{"message":"Forbidden"}`},
+		{"no token: the authorizer is not invoked", nil, 401, `{"message":"Unauthorized"}`},
+		{"garbage token", bearer("not.a.jwt"), 403, `{"message":"Forbidden"}`},
+		{"expired token", bearer(s.mint(t, issuer.MintOptions{Subject: "auth0|admin", Audiences: []string{audience}, Permissions: []string{"delete:user"},
+			Claims: map[string]any{"email_verified": true}, IssuedAt: time.Now().Add(-3 * time.Hour)})), 403, `{"message":"Forbidden"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do(t, "DELETE", "/users/42", tt.header, "")
+			if r.status != tt.status || r.body != tt.body {
+				t.Errorf("got %d %s, want %d %s", r.status, r.body, tt.status, tt.body)
+			}
+		})
+	}
+	// The authorizer's own log has the code and never the token.
+	logs := s.fnLogs.String()
+	if !strings.Contains(logs, `[authorizer lambda-jwt] {`) || !strings.Contains(logs, `"code":"ERR_JWT_EXPIRED"`) || strings.Contains(logs, "not.a.jwt") {
+		t.Errorf("authorizer logs:\n%s", logs)
+	}
+}
+
+func TestLambdaAuthorizerContextReachesTheIntegration(t *testing.T) {
+	s := testStack(t)
+	tok := s.userToken(t, "admin@example.com", "admin-password", "read:user")
+	ev := echoedEvent(t, s.do(t, "GET", "/cached/a", bearer(tok), ""))
+	lambda := ev["requestContext"].(map[string]any)["authorizer"].(map[string]any)["lambda"].(map[string]any)
+	if lambda["sub"] != "auth0|admin" || lambda["rule"] != "GET /cached/a" || !strings.Contains(lambda["permissions"].(string), "read:user") {
+		t.Errorf("requestContext.authorizer.lambda = %v", lambda)
+	}
+}
+
+func TestLambdaAuthorizerCacheIsPerRoute(t *testing.T) {
+	s := testStack(t)
+	tok := s.userToken(t, "reader@example.com", "reader-password", "read:user")
+	for i := 0; i < 2; i++ {
+		if r := s.do(t, "GET", "/cached/a", bearer(tok), ""); r.status != 200 {
+			t.Fatalf("GET /cached/a: %d", r.status)
+		}
+	}
+	if !strings.Contains(s.logs.String(), "lambda authorizer: allow sub=auth0|reader (cached)") {
+		t.Errorf("second request was not served from the cache:\n%s", s.logs.String())
+	}
+	// Same token, other route: the cached allow must not apply.
+	if r := s.do(t, "GET", "/cached/b", bearer(tok), ""); r.status != 403 {
+		t.Errorf("GET /cached/b with a token its rule refuses: %d, want 403", r.status)
+	}
+}
+
+func TestLambdaAuthorizerFaultsAre500(t *testing.T) {
+	s := testStack(t)
+	for _, q := range []string{"do=panic", "do=string", "do=not-json", "do=sleep&ms=3000"} {
+		r := s.do(t, "GET", "/broken-authorizer?"+q, map[string]string{"authorization": "Bearer x"}, "")
+		if r.status != 500 || r.body != `{"message":"Internal Server Error"}` {
+			t.Errorf("authorizer %s: %d %s, want 500", q, r.status, r.body)
 		}
 	}
 }

@@ -18,16 +18,18 @@ import (
 // request is what the gateway knows about an incoming request once routed
 // and authorized.
 type request struct {
-	http      *http.Request
-	body      []byte
-	id        string
-	received  time.Time
-	route     *Route
-	match     routekey.Match
-	decision  *jwtauth.Decision
-	apiID     string
-	sourceIP  string
-	userAgent string
+	http     *http.Request
+	body     []byte
+	id       string
+	received time.Time
+	route    *Route
+	match    routekey.Match
+	decision *jwtauth.Decision
+	// lambdaContext is what a Lambda authorizer allowed the request with.
+	lambdaContext map[string]any
+	apiID         string
+	sourceIP      string
+	userAgent     string
 }
 
 // accountID is reported in request contexts and ARNs.
@@ -164,6 +166,9 @@ func (q *request) eventV2() eventV2 {
 	if d := q.decision; d != nil {
 		out.RequestContext.Authorizer = &authorizerV2{JWT: &jwtV2{Claims: d.Claims, Scopes: d.Scopes}}
 	}
+	if q.lambdaContext != nil {
+		out.RequestContext.Authorizer = &authorizerV2{Lambda: q.lambdaContext}
+	}
 	return out
 }
 
@@ -222,6 +227,9 @@ func (q *request) eventV1() events.APIGatewayProxyRequest {
 			scopes = d.Scopes
 		}
 		e.RequestContext.Authorizer = map[string]any{"claims": claims, "scopes": scopes}
+	}
+	if q.lambdaContext != nil {
+		e.RequestContext.Authorizer = q.lambdaContext
 	}
 	return e
 }

@@ -49,6 +49,7 @@ type Gateway struct {
 	table       *routekey.Table
 	routes      map[string]*Route
 	authorizers map[string]*jwtauth.Authorizer
+	decisions   map[string]*decisionCache
 	runtime     *lambdarun.Runtime
 	functions   map[string]*lambdarun.Function
 	logs        io.Writer
@@ -66,6 +67,7 @@ func New(api *API, opts Options) (*Gateway, error) {
 		apiID:       hex.EncodeToString(sum[:])[:10],
 		routes:      map[string]*Route{},
 		authorizers: map[string]*jwtauth.Authorizer{},
+		decisions:   map[string]*decisionCache{},
 		functions:   map[string]*lambdarun.Function{},
 		logs:        opts.Logs,
 		runtime: lambdarun.NewRuntime(lambdarun.Options{
@@ -78,26 +80,39 @@ func New(api *API, opts Options) (*Gateway, error) {
 		g.routes[r.Key.String()] = r
 	}
 	g.table = routekey.NewTable(keys)
-	for id, a := range api.Authorizers {
-		ks := jwtauth.NewKeySet(a.Issuer)
-		if opts.JWKSRefetchEvery > 0 {
-			ks.RefetchEvery = opts.JWKSRefetchEvery
-		}
-		g.authorizers[id] = jwtauth.New(jwtauth.Config{Issuer: a.Issuer, Audiences: a.Audiences}, ks, opts.Now)
-	}
-	for _, r := range api.Routes {
-		f := r.Function
+	addFunction := func(name string, f *Function) error {
 		if _, ok := g.functions[f.LogicalID]; ok {
-			continue
+			return nil
 		}
 		fn, err := g.runtime.Add(lambdarun.Spec{
-			FunctionName: r.Key.String(), ModuleDir: opts.ModuleDir, Package: f.Handler,
+			FunctionName: name, ModuleDir: opts.ModuleDir, Package: f.Handler,
 			Env: f.Env, Timeout: f.Timeout, MemoryMB: f.MemoryMB, LogFormat: f.LogFormat,
 		})
-		if err != nil {
+		g.functions[f.LogicalID] = fn
+		return err
+	}
+	for id, a := range api.Authorizers {
+		switch a.Type {
+		case "JWT":
+			ks := jwtauth.NewKeySet(a.Issuer)
+			if opts.JWKSRefetchEvery > 0 {
+				ks.RefetchEvery = opts.JWKSRefetchEvery
+			}
+			g.authorizers[id] = jwtauth.New(jwtauth.Config{Issuer: a.Issuer, Audiences: a.Audiences}, ks, opts.Now)
+		case "REQUEST":
+			if a.Function == nil {
+				continue
+			}
+			if err := addFunction("authorizer "+a.Name, a.Function); err != nil {
+				return nil, err
+			}
+			g.decisions[id] = newDecisionCache()
+		}
+	}
+	for _, r := range api.Routes {
+		if err := addFunction(r.Key.String(), r.Function); err != nil {
 			return nil, err
 		}
-		g.functions[f.LogicalID] = fn
 	}
 	return g, nil
 }
@@ -177,18 +192,21 @@ func (g *Gateway) serve(q *request) (*response, outcome) {
 	route := g.routes[match.Key.String()]
 	q.route, q.match = route, match
 	out := outcome{route: match.Key.String()}
-	if route.AuthType == "JWT" {
-		res, auth := g.authorize(q)
-		out.auth = auth
-		if res != nil {
-			return res, out
-		}
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
 	if err != nil {
 		return apiError(413), out
 	}
 	q.body = body
+	var res *response
+	switch route.AuthType {
+	case "JWT":
+		res, out.auth = g.authorize(q)
+	case "CUSTOM":
+		res, out.auth = g.authorizeLambda(q)
+	}
+	if res != nil {
+		return res, out
+	}
 	res, detail := g.integrate(q)
 	if detail != "" {
 		out.auth = strings.TrimSpace(out.auth + "; " + detail)

@@ -38,14 +38,20 @@ type Route struct {
 	PayloadVersion string
 }
 
-// Authorizer is a JWT authorizer of the API.
+// Authorizer is a JWT authorizer or a Lambda (REQUEST) authorizer of the API.
 type Authorizer struct {
 	LogicalID      string
 	Name           string
-	Type           string // JWT
-	Issuer         string
-	Audiences      []string
+	Type           string // JWT or REQUEST
 	IdentitySource []string
+	// Issuer and Audiences configure a JWT authorizer.
+	Issuer    string
+	Audiences []string
+	// Function, PayloadVersion, SimpleResponses and TTL configure a Lambda authorizer.
+	Function        *Function
+	PayloadVersion  string
+	SimpleResponses bool
+	TTL             time.Duration
 }
 
 // Function is a Lambda function built by the jwtapi construct.
@@ -98,6 +104,7 @@ func parseTemplate(res map[string]cfnResource) (*API, error) {
 	}
 	sort.Strings(ids)
 	integrations := map[string]cfnResource{}
+	lambdaAuthorizers := map[string]cfnResource{}
 	for _, id := range ids {
 		r := res[id]
 		switch r.Type {
@@ -130,7 +137,13 @@ func parseTemplate(res map[string]cfnResource) (*API, error) {
 			if a.Type == "JWT" && (a.Issuer == "" || len(a.Audiences) == 0) {
 				return nil, fmt.Errorf("%w: JWT authorizer %s has no literal issuer or audience", ErrTemplate, id)
 			}
+			var ttl int
+			prop(r, "AuthorizerResultTtlInSeconds", &ttl)
+			prop(r, "AuthorizerPayloadFormatVersion", &a.PayloadVersion)
+			prop(r, "EnableSimpleResponses", &a.SimpleResponses)
+			a.TTL = time.Duration(ttl) * time.Second
 			api.Authorizers[id] = a
+			lambdaAuthorizers[id] = r
 		case "AWS::ApiGatewayV2::Integration":
 			integrations[id] = r
 		case "AWS::Lambda::Function":
@@ -143,6 +156,17 @@ func parseTemplate(res map[string]cfnResource) (*API, error) {
 	}
 	if api.LogicalID == "" {
 		return nil, fmt.Errorf("%w: the stack has no API Gateway HTTP API", ErrTemplate)
+	}
+	for id, r := range lambdaAuthorizers {
+		a := api.Authorizers[id]
+		if a.Type != "REQUEST" {
+			continue
+		}
+		fn := functionOf(r.Properties["AuthorizerUri"])
+		if api.Functions[fn] == nil {
+			return nil, fmt.Errorf("%w: Lambda authorizer %s does not call a function of this stack", ErrTemplate, id)
+		}
+		a.Function = api.Functions[fn]
 	}
 	for _, id := range ids {
 		r := res[id]
@@ -182,8 +206,13 @@ func parseRoute(id string, r cfnResource, api *API, integrations map[string]cfnR
 		if route.Authorizer == nil {
 			return nil, fmt.Errorf("%w: route %q uses authorizer %q, which the template does not define", ErrTemplate, key, ref.Ref)
 		}
-		if authType != "JWT" {
-			return nil, fmt.Errorf("%w: route %q uses a %s authorizer, which the local gateway does not run", ErrTemplate, key, authType)
+		a := route.Authorizer
+		switch {
+		case authType == "JWT" && a.Type == "JWT":
+		case authType == "CUSTOM" && a.Type == "REQUEST" && a.PayloadVersion == "2.0" && a.SimpleResponses:
+		default:
+			return nil, fmt.Errorf("%w: route %q uses a %s authorizer (%s, payload %q, simple responses %v); the local gateway runs JWT authorizers and REQUEST authorizers with payload 2.0 and simple responses",
+				ErrTemplate, key, authType, a.Type, a.PayloadVersion, a.SimpleResponses)
 		}
 	}
 	var target struct {
@@ -205,15 +234,11 @@ func parseRoute(id string, r cfnResource, api *API, integrations map[string]cfnR
 	if !ok {
 		return nil, fmt.Errorf("%w: route %q has no Lambda integration the local gateway can follow", ErrTemplate, key)
 	}
-	var uri struct {
-		GetAtt []string `json:"Fn::GetAtt"`
-	}
-	prop(integ, "IntegrationUri", &uri)
 	prop(integ, "PayloadFormatVersion", &route.PayloadVersion)
-	if len(uri.GetAtt) != 2 || api.Functions[uri.GetAtt[0]] == nil {
+	route.Function = api.Functions[functionOf(integ.Properties["IntegrationUri"])]
+	if route.Function == nil {
 		return nil, fmt.Errorf("%w: route %q integrates with something other than a function of this stack", ErrTemplate, key)
 	}
-	route.Function = api.Functions[uri.GetAtt[0]]
 	if route.PayloadVersion != "2.0" && route.PayloadVersion != "1.0" {
 		return nil, fmt.Errorf("%w: route %q has payload format %q; want 2.0 or 1.0", ErrTemplate, key, route.PayloadVersion)
 	}
@@ -255,6 +280,38 @@ func parseFunction(id string, r cfnResource) (*Function, error) {
 	}
 	sort.Strings(f.Unresolved)
 	return f, nil
+}
+
+// functionOf finds the function a URI expression points at: the first
+// Fn::GetAtt [id, "Arn"] anywhere in it (integration and authorizer URIs).
+func functionOf(raw json.RawMessage) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	var find func(v any) string
+	find = func(v any) string {
+		switch x := v.(type) {
+		case map[string]any:
+			if ga, ok := x["Fn::GetAtt"].([]any); ok && len(ga) == 2 && ga[1] == "Arn" {
+				id, _ := ga[0].(string)
+				return id
+			}
+			for _, e := range x {
+				if id := find(e); id != "" {
+					return id
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if id := find(e); id != "" {
+					return id
+				}
+			}
+		}
+		return ""
+	}
+	return find(v)
 }
 
 // prop decodes a property if present; a property of another shape (an

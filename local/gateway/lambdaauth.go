@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jwtapi/jwtapi/local/lambdarun"
+)
+
+// decisionCache holds a Lambda authorizer's answers for its TTL, keyed by
+// the identity source values, as API Gateway caches them.
+type decisionCache struct {
+	mu sync.Mutex
+	m  map[string]cachedDecision
+}
+
+type cachedDecision struct {
+	allowed bool
+	context map[string]any
+	expires time.Time
+}
+
+func newDecisionCache() *decisionCache { return &decisionCache{m: map[string]cachedDecision{}} }
+
+func (c *decisionCache) get(key string, now time.Time) (cachedDecision, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.m[key]
+	if ok && now.After(d.expires) {
+		delete(c.m, key)
+		return d, false
+	}
+	return d, ok
+}
+
+func (c *decisionCache) put(key string, d cachedDecision) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 10000 {
+		clear(c.m)
+	}
+	c.m[key] = d
+}
+
+// identityValues reads a Lambda authorizer's identity sources; ok is false
+// when a header or query source is missing (API Gateway then answers 401
+// without invoking the authorizer).
+func (q *request) identityValues(sources []string) (values []string, ok bool) {
+	for _, src := range sources {
+		var v string
+		switch {
+		case strings.HasPrefix(src, "$request.header."):
+			v = q.http.Header.Get(strings.TrimPrefix(src, "$request.header."))
+		case strings.HasPrefix(src, "$request.querystring."):
+			v = q.http.URL.Query().Get(strings.TrimPrefix(src, "$request.querystring."))
+		case src == "$context.routeKey":
+			v = q.route.Key.String()
+		default:
+			continue
+		}
+		if v == "" {
+			return nil, false
+		}
+		values = append(values, v)
+	}
+	return values, true
+}
+
+// errAuthorizer: the authorizer failed or answered something API Gateway
+// cannot read; the client gets 500.
+var errAuthorizer = errors.New("authorizer failed")
+
+// authorizeLambda runs the route's REQUEST authorizer (payload 2.0, simple
+// responses); a nil response means allowed.
+func (g *Gateway) authorizeLambda(q *request) (*response, string) {
+	a := q.route.Authorizer
+	values, ok := q.identityValues(a.IdentitySource)
+	if !ok {
+		return apiError(401), "lambda authorizer: identity source missing"
+	}
+	cache := g.decisions[a.LogicalID]
+	key := strings.Join(values, "\x00")
+	d, cached := cache.get(key, time.Now())
+	if !cached {
+		var err error
+		if d, err = g.invokeAuthorizer(q, values); err != nil {
+			return apiError(500), "lambda authorizer: " + err.Error()
+		}
+		if a.TTL > 0 {
+			d.expires = time.Now().Add(a.TTL)
+			cache.put(key, d)
+		}
+	}
+	note := ""
+	if cached {
+		note = " (cached)"
+	}
+	if !d.allowed {
+		return apiError(403), "lambda authorizer: deny" + note
+	}
+	q.lambdaContext = d.context
+	return nil, fmt.Sprintf("lambda authorizer: allow sub=%v%s", d.context["sub"], note)
+}
+
+func (g *Gateway) invokeAuthorizer(q *request, identity []string) (cachedDecision, error) {
+	ev := q.eventV2()
+	e := events.APIGatewayV2CustomAuthorizerV2Request{
+		Version: "2.0", Type: "REQUEST",
+		RouteArn:       fmt.Sprintf("arn:aws:execute-api:us-east-1:%s:%s/$default/%s%s", accountID, q.apiID, q.http.Method, q.http.URL.EscapedPath()),
+		IdentitySource: identity, RouteKey: ev.RouteKey, RawPath: ev.RawPath, RawQueryString: ev.RawQueryString,
+		Cookies: ev.Cookies, Headers: ev.Headers, QueryStringParameters: ev.QueryStringParameters,
+		RequestContext: ev.RequestContext.APIGatewayV2HTTPRequestContext, PathParameters: ev.PathParameters,
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return cachedDecision{}, err
+	}
+	fn := g.functions[q.route.Authorizer.Function.LogicalID]
+	res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdarun.NewRequestID(), payload)
+	switch {
+	case errors.Is(err, lambdarun.ErrTimeout):
+		return cachedDecision{}, fmt.Errorf("%w: %v", errAuthorizer, err)
+	case err != nil:
+		return cachedDecision{}, fmt.Errorf("%w: %s", errAuthorizer, firstLine(err.Error()))
+	case res.ErrorType != "":
+		return cachedDecision{}, fmt.Errorf("%w: %s: %s", errAuthorizer, res.ErrorType, firstLine(errorMessage(res.ErrorBody)))
+	}
+	var simple struct {
+		IsAuthorized *bool          `json:"isAuthorized"`
+		Context      map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(res.Payload, &simple); err != nil || simple.IsAuthorized == nil {
+		return cachedDecision{}, fmt.Errorf("%w: the answer is not a simple response {\"isAuthorized\": bool, \"context\": {...}}: %.200s", errAuthorizer, res.Payload)
+	}
+	return cachedDecision{allowed: *simple.IsAuthorized, context: simple.Context}, nil
+}
