@@ -34,7 +34,7 @@ deps: node_modules/.package-lock.json .local/go-mod-download.stamp
 synth: deps
 	@echo "==> cdk synth -c stage=$(STAGE): building the Go handlers and the template (first time: about a minute)"
 	@$(CDK) synth -c stage=$(STAGE) --quiet
-	@echo "==> wrote cdk.out/JwtApi-$(STAGE).template.json"
+	@echo "==> wrote the templates in cdk.out/ (JwtApi-$(STAGE), and JwtRestApi-$(STAGE) for deployable stages)"
 
 dev: deps
 	@echo "==> cdk synth -c stage=$(DEV_STAGE) and go build ./cmd/jwtapi-local, side by side (first time: about two minutes)"
@@ -67,14 +67,17 @@ not-local:
 	@if [ "$(STAGE)" = "local" ]; then \
 		echo "error: the local stage runs only on your laptop (make dev); use STAGE=dev or STAGE=prod" >&2; exit 2; fi
 
+# A deployable stage has two stacks: the HTTP API and the REST API example.
+STACKS = JwtApi-$(STAGE) JwtRestApi-$(STAGE)
+
 deploy: deps not-local
-	$(CDK) deploy -c stage=$(STAGE) JwtApi-$(STAGE)
+	$(CDK) deploy -c stage=$(STAGE) $(STACKS)
 
 diff: deps not-local
-	$(CDK) diff -c stage=$(STAGE) JwtApi-$(STAGE)
+	$(CDK) diff -c stage=$(STAGE) $(STACKS)
 
 destroy: deps not-local
-	$(CDK) destroy -c stage=$(STAGE) JwtApi-$(STAGE)
+	$(CDK) destroy -c stage=$(STAGE) $(STACKS)
 
 clean:
 	rm -rf cdk.out .local

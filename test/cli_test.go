@@ -1,12 +1,17 @@
 package test
 
 import (
+	"bufio"
 	"bytes"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // cdkCLI returns the pinned CDK CLI, with PATH set as the Makefile sets it.
@@ -83,4 +88,90 @@ func TestMakeRefusesToDeployLocal(t *testing.T) {
 			t.Errorf("make %s STAGE=local: err %v, output %q; want a refusal", target, err, out)
 		}
 	}
+}
+
+// TestMakeDev runs the README's main command as a newcomer would, on free
+// ports: synth of the local stage, the embedded issuer, the local gateway,
+// the printed token; then Ctrl-C.
+func TestMakeDev(t *testing.T) {
+	addr, issuerAddr := freePort(t), freePort(t)
+	cmd := exec.Command("make", "-s", "dev")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "ADDR="+addr, "ISSUER_ADDR="+issuerAddr)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C goes to the whole group, as in a terminal
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	token := make(chan string, 1)
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if _, tok, ok := strings.Cut(sc.Text(), "export TOKEN="); ok {
+				token <- tok
+			}
+			if strings.HasPrefix(sc.Text(), "Ready in") {
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("make dev not ready after 5 minutes:\n%s", stderr.String())
+	}
+	tok := <-token
+	get := func(method, path, tok string) int {
+		req, _ := http.NewRequest(method, "http://"+addr+path, nil)
+		if tok != "" {
+			req.Header.Set("authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, c := range []struct {
+		method, path, tok string
+		want              int
+	}{
+		{"GET", "/public", "", 200}, {"GET", "/private", "", 401}, {"GET", "/private", tok, 200},
+		{"GET", "/me", tok, 200}, {"DELETE", "/users/1", tok, 200}, {"DELETE", "/users/1", "", 401},
+	} {
+		if got := get(c.method, c.path, c.tok); got != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, got, c.want)
+		}
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("make dev did not stop within 15 s of Ctrl-C")
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("the gateway still listens after Ctrl-C")
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
