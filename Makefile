@@ -51,7 +51,7 @@ test: deps
 
 bench: deps
 	@echo "==> go test -bench: authorizer decisions, Runtime API invocations, the full private route"
-	@go test ./local/... -run '^$$' -bench . -benchtime 3s
+	@go test ./local/... ./functions/authz ./functions/authorizer -run '^$$' -bench . -benchtime 3s
 
 load: deps
 	@echo "==> cdk synth -c stage=local and go build ./cmd/jwtapi-local"
