@@ -51,13 +51,7 @@ func DeleteUserRule() *authz.Rule {
 
 // NewApiStack creates the example API stack of stage s.
 func NewApiStack(scope constructs.Construct, s Stage) (*ApiStack, error) {
-	name := StackName(s.Name)
-	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
-		StackName:   jsii.String(name),
-		Description: jsii.String(fmt.Sprintf("JWT-protected HTTP API (%s stage)", s.Name)),
-	})
-	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String(AppName), nil)
-	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(s.Name), nil)
+	stack := newStack(scope, StackName(s.Name), fmt.Sprintf("JWT-protected HTTP API (%s stage)", s.Name), s)
 
 	props := s.apiProps()
 	props.ApiName = AppName + "-" + s.Name
@@ -91,4 +85,16 @@ func refuseDeploy(stack awscdk.Stack, stage string) {
 				"The %q stage runs only on your laptop (make dev); deploy with -c stage=dev or -c stage=prod", stage)),
 		}},
 	})
+}
+
+// newStack is a stack named after its stage, tagged with the app and the
+// stage, so that stages never collide in one account.
+func newStack(scope constructs.Construct, name, description string, s Stage) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
+		StackName:   jsii.String(name),
+		Description: jsii.String(description),
+	})
+	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String(AppName), nil)
+	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(s.Name), nil)
+	return stack
 }

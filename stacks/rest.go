@@ -31,13 +31,7 @@ func ExampleRestRoutes() map[string]jwtapi.Route {
 
 // NewRestStack creates the REST API stack of stage s.
 func NewRestStack(scope constructs.Construct, s Stage) (*RestStack, error) {
-	name := RestStackName(s.Name)
-	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
-		StackName:   jsii.String(name),
-		Description: jsii.String(fmt.Sprintf("JWT-protected REST API with a Go Lambda authorizer (%s stage)", s.Name)),
-	})
-	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String(AppName), nil)
-	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(s.Name), nil)
+	stack := newStack(scope, RestStackName(s.Name), fmt.Sprintf("JWT-protected REST API with a Go Lambda authorizer (%s stage)", s.Name), s)
 	props := s.apiProps()
 	props.ApiName = AppName + "-rest-" + s.Name
 	props.StageName = s.Name

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
 // cdkCLI returns the pinned CDK CLI, with PATH set as the Makefile sets it.
@@ -94,7 +96,7 @@ func TestMakeRefusesToDeployLocal(t *testing.T) {
 // ports: synth of the local stage, the embedded issuer, the local gateway,
 // the printed token; then Ctrl-C.
 func TestMakeDev(t *testing.T) {
-	addr, issuerAddr := freePort(t), freePort(t)
+	addr, issuerAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	cmd := exec.Command("make", "-s", "dev")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "ADDR="+addr, "ISSUER_ADDR="+issuerAddr)
@@ -164,14 +166,4 @@ func TestMakeDev(t *testing.T) {
 		c.Close()
 		t.Errorf("the gateway still listens after Ctrl-C")
 	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -16,17 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+	"github.com/jwtapi/jwtapi/internal/testutil"
+)
 
 // cdkOut writes a cloud assembly holding the real local-stage template (the
 // snapshot the test package keeps current), trusting an issuer at issuerAddr.
@@ -70,7 +62,7 @@ func children(pid int) []int {
 
 func TestServeThenCtrlCLeavesNothingBehind(t *testing.T) {
 	bin := buildCommand(t)
-	addr, issuerAddr := freeAddr(t), freeAddr(t)
+	addr, issuerAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--issuer-addr", issuerAddr, "--cdk-out", cdkOut(t, issuerAddr), "--state", t.TempDir())
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer

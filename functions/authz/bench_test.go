@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtapi/jwtapi/internal/bounded"
 )
 
 // BenchmarkVerify compares a warm decision for unseen RS256 tokens with Go's
@@ -37,7 +39,7 @@ func BenchmarkVerify(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			if i%n == 0 {
-				v.cache = newTokenCache(1 << 20) // every token unseen
+				v.cache = bounded.New[string, *cached](1 << 20) // every token unseen
 			}
 			if _, err := v.Verify(context.Background(), toks[i%n]); err != nil {
 				b.Fatal(err)
@@ -67,7 +69,7 @@ func BenchmarkVerify(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			if i%n == 0 {
-				v.cache = newTokenCache(1 << 20)
+				v.cache = bounded.New[string, *cached](1 << 20)
 			}
 			tok := toks[i%n]
 			t0 := time.Now()

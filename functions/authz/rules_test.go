@@ -185,3 +185,14 @@ func TestHandleRESTPolicyCoversTheAPI(t *testing.T) {
 		t.Error("a malformed methodArn was accepted")
 	}
 }
+
+func TestBearerToken(t *testing.T) {
+	for in, want := range map[string]string{
+		"Bearer abc": "abc", "bearer abc": "abc", "BEARER abc": "abc", "Bearer   abc ": "abc",
+		"abc": "abc", " abc": "abc", "Basic abc": "Basic abc", "Bearer": "Bearer", "": "",
+	} {
+		if got := BearerToken(in); got != want {
+			t.Errorf("BearerToken(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtapi/jwtapi/internal/bounded"
 )
 
 // Token is a verified token.
@@ -56,7 +58,7 @@ type Verifier struct {
 	opts      Options
 	keys      *keySource
 	validator *jwt.Validator
-	cache     *tokenCache
+	cache     *bounded.Map[string, *cached]
 }
 
 // NewVerifier checks o and returns a verifier; no network call is made
@@ -69,7 +71,7 @@ func NewVerifier(o Options, log *slog.Logger) (*Verifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	v := &Verifier{opts: o, cache: newTokenCache(o.CacheSize)}
+	v := &Verifier{opts: o, cache: bounded.New[string, *cached](o.CacheSize)}
 	v.keys = &keySource{opts: &v.opts, log: log, retryGap: 5 * time.Second}
 	v.validator = jwt.NewValidator(
 		jwt.WithIssuer(o.Issuer),
@@ -98,8 +100,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if raw == "" {
 		return nil, deny(CodeJWTInvalid, "Missing token.", ErrMalformed)
 	}
-	if e, ok := v.cache.get(raw); ok {
-		if d := v.recheck(ctx, e); d != nil {
+	if e, ok := v.cache.Get(raw); ok {
+		if d := v.recheck(ctx, raw, e); d != nil {
 			return nil, d
 		}
 		return e.token, nil
@@ -108,7 +110,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.cache.put(raw, &cached{token: tok, kid: h.Kid, alg: h.Alg})
+	v.cache.Put(raw, &cached{token: tok, kid: h.Kid, alg: h.Alg})
 	return tok, nil
 }
 
@@ -170,7 +172,7 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Token, header, erro
 
 // recheck applies to a cached token what can change: the time claims, and
 // whether its key is still published.
-func (v *Verifier) recheck(ctx context.Context, e *cached) *Denial {
+func (v *Verifier) recheck(ctx context.Context, raw string, e *cached) *Denial {
 	now := v.opts.Now()
 	c := &e.token.registered
 	if exp := c.ExpiresAt; exp != nil && !now.Before(exp.Add(v.opts.Leeway)) {
@@ -185,7 +187,7 @@ func (v *Verifier) recheck(ctx context.Context, e *cached) *Denial {
 			return classify(err)
 		}
 		if _, err := kf.Storage().KeyRead(ctx, e.kid); err != nil {
-			v.cache.drop(e)
+			v.cache.Delete(raw)
 			return deny(CodeNoMatchingKey, "No key matches the token.", ErrNoKey)
 		}
 	}
@@ -244,52 +246,10 @@ func strings1(v any) []string {
 	return nil
 }
 
-// cached is a verified token remembered by its raw text.
+// cached is a verified token remembered by its raw text: a repeated token
+// costs a map lookup and the time checks instead of a signature verification.
 type cached struct {
 	token *Token
 	kid   string
 	alg   string
-	raw   string
-}
-
-// tokenCache makes a repeated token cost a map lookup and the time checks
-// instead of a signature verification. Bounded: when full, about half is
-// dropped (a dropped token only costs one more verification).
-type tokenCache struct {
-	mu  sync.RWMutex
-	max int
-	m   map[string]*cached
-}
-
-func newTokenCache(max int) *tokenCache {
-	return &tokenCache{max: max, m: make(map[string]*cached)}
-}
-
-func (c *tokenCache) get(raw string) (*cached, bool) {
-	c.mu.RLock()
-	e, ok := c.m[raw]
-	c.mu.RUnlock()
-	return e, ok
-}
-
-func (c *tokenCache) put(raw string, e *cached) {
-	e.raw = raw
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		n := 0
-		for k := range c.m {
-			delete(c.m, k)
-			if n++; n >= c.max/2 {
-				break
-			}
-		}
-	}
-	c.m[raw] = e
-}
-
-func (c *tokenCache) drop(e *cached) {
-	c.mu.Lock()
-	delete(c.m, e.raw)
-	c.mu.Unlock()
 }

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 
@@ -15,7 +16,7 @@ import (
 	"github.com/jwtapi/jwtapi/functions/claims"
 )
 
-var logOutput = os.Stdout
+var logOutput io.Writer = os.Stdout
 
 func respond(status int, v any) events.APIGatewayProxyResponse {
 	b, _ := json.Marshal(v)

@@ -22,6 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtapi/jwtapi/internal/routekey"
+	"github.com/jwtapi/jwtapi/internal/testutil"
 	"github.com/jwtapi/jwtapi/local/issuer"
 )
 
@@ -34,26 +35,9 @@ type stack struct {
 	keys    *issuer.KeyStore
 	gw      *Gateway
 	url     string
-	logs    *syncBuffer
-	fnLogs  *syncBuffer
+	logs    *testutil.SyncBuffer
+	fnLogs  *testutil.SyncBuffer
 	jwksPEM []byte
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var (
@@ -105,7 +89,7 @@ func startStack() (*stack, error) {
 		}
 	}
 	addTestRoutes(api, jwtAuth, lambdaAuth)
-	s := &stack{issuer: iss, keys: keys, logs: &syncBuffer{}, fnLogs: &syncBuffer{}}
+	s := &stack{issuer: iss, keys: keys, logs: &testutil.SyncBuffer{}, fnLogs: &testutil.SyncBuffer{}}
 	s.gw, err = New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: s.logs, FunctionLogs: s.fnLogs,
 		MaxInstances: 8, JWKSRefetchEvery: 10 * time.Millisecond})
 	if err != nil {
@@ -122,7 +106,8 @@ func startStack() (*stack, error) {
 // event it received, and Lambda authorizers around it.
 func addTestRoutes(api *API, jwtAuth, lambdaAuth *Authorizer) {
 	faulty := &Function{LogicalID: "Faulty", Handler: "local/testdata/handlers/faulty", Env: map[string]string{"GREETING": "hi"},
-		Timeout: time.Second, MemoryMB: 128}
+		// Roomy: a cold start on a loaded machine must not time out.
+		Timeout: 3 * time.Second, MemoryMB: 128}
 	api.Functions[faulty.LogicalID] = faulty
 	// The real authorizer with caching on and rules for two routes.
 	cachedFn := &Function{LogicalID: "CachedAuthorizer", Handler: lambdaAuth.Function.Handler, Timeout: 10 * time.Second, MemoryMB: 256,
@@ -439,7 +424,7 @@ func TestHandlerFaultsGetAPIGatewayStatuses(t *testing.T) {
 		{"do=panic", 500, `{"message":"Internal Server Error"}`},
 		{"do=error", 500, `{"message":"Internal Server Error"}`},
 		{"do=exit", 500, `{"message":"Internal Server Error"}`},
-		{"do=sleep&ms=3000", 503, `{"message":"Service Unavailable"}`},
+		{"do=sleep&ms=6000", 503, `{"message":"Service Unavailable"}`},
 		{"do=not-json", 500, `{"message":"Internal Server Error"}`},
 		{"do=bad-status", 500, `{"message":"Internal Server Error"}`},
 		{"do=bad-headers", 500, `{"message":"Internal Server Error"}`},
@@ -638,7 +623,7 @@ func TestLambdaAuthorizerCacheIsPerRoute(t *testing.T) {
 
 func TestLambdaAuthorizerFaultsAre500(t *testing.T) {
 	s := testStack(t)
-	for _, q := range []string{"do=panic", "do=string", "do=not-json", "do=sleep&ms=3000"} {
+	for _, q := range []string{"do=panic", "do=string", "do=not-json", "do=sleep&ms=6000"} {
 		r := s.do(t, "GET", "/broken-authorizer?"+q, map[string]string{"authorization": "Bearer x"}, "")
 		if r.status != 500 || r.body != `{"message":"Internal Server Error"}` {
 			t.Errorf("authorizer %s: %d %s, want 500", q, r.status, r.body)

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jwtapi/jwtapi/functions/authz"
+	"github.com/jwtapi/jwtapi/internal/bounded"
 	"github.com/jwtapi/jwtapi/internal/routekey"
 	"github.com/jwtapi/jwtapi/local/jwtauth"
 	"github.com/jwtapi/jwtapi/local/lambdarun"
@@ -49,7 +51,7 @@ type Gateway struct {
 	table       *routekey.Table
 	routes      map[string]*Route
 	authorizers map[string]*jwtauth.Authorizer
-	decisions   map[string]*decisionCache
+	decisions   map[string]*bounded.Map[string, cachedDecision]
 	runtime     *lambdarun.Runtime
 	functions   map[string]*lambdarun.Function
 	logs        io.Writer
@@ -67,7 +69,7 @@ func New(api *API, opts Options) (*Gateway, error) {
 		apiID:       hex.EncodeToString(sum[:])[:10],
 		routes:      map[string]*Route{},
 		authorizers: map[string]*jwtauth.Authorizer{},
-		decisions:   map[string]*decisionCache{},
+		decisions:   map[string]*bounded.Map[string, cachedDecision]{},
 		functions:   map[string]*lambdarun.Function{},
 		logs:        opts.Logs,
 		runtime: lambdarun.NewRuntime(lambdarun.Options{
@@ -106,7 +108,7 @@ func New(api *API, opts Options) (*Gateway, error) {
 			if err := addFunction("authorizer "+a.Name, a.Function); err != nil {
 				return nil, err
 			}
-			g.decisions[id] = newDecisionCache()
+			g.decisions[id] = bounded.New[string, cachedDecision](10000)
 		}
 	}
 	for _, r := range api.Routes {
@@ -232,7 +234,7 @@ func (g *Gateway) authorize(q *request) (*response, string) {
 		res.headers.Set("Www-Authenticate", "Bearer")
 		return res, "jwt: no token"
 	}
-	d := g.authorizers[a.LogicalID].Authorize(q.http.Context(), jwtauth.BearerToken(token), q.route.Scopes)
+	d := g.authorizers[a.LogicalID].Authorize(q.http.Context(), authz.BearerToken(token), q.route.Scopes)
 	scope := strings.Join(q.route.Scopes, " ")
 	switch d.Status {
 	case 401:

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
 // startOIDCProvider runs panva/oidc-provider (a certified OpenID provider,
@@ -109,7 +111,7 @@ func TestInteropWithOIDCProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: &syncBuffer{}, FunctionLogs: &syncBuffer{}})
+	gw, err := New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: &testutil.SyncBuffer{}, FunctionLogs: &testutil.SyncBuffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}

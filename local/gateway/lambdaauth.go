@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,39 +13,12 @@ import (
 	"github.com/jwtapi/jwtapi/local/lambdarun"
 )
 
-// decisionCache holds a Lambda authorizer's answers for its TTL, keyed by
+// cachedDecision is a Lambda authorizer's answer, kept for its TTL keyed by
 // the identity source values, as API Gateway caches them.
-type decisionCache struct {
-	mu sync.Mutex
-	m  map[string]cachedDecision
-}
-
 type cachedDecision struct {
 	allowed bool
 	context map[string]any
 	expires time.Time
-}
-
-func newDecisionCache() *decisionCache { return &decisionCache{m: map[string]cachedDecision{}} }
-
-func (c *decisionCache) get(key string, now time.Time) (cachedDecision, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, ok := c.m[key]
-	if ok && now.After(d.expires) {
-		delete(c.m, key)
-		return d, false
-	}
-	return d, ok
-}
-
-func (c *decisionCache) put(key string, d cachedDecision) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) > 10000 {
-		clear(c.m)
-	}
-	c.m[key] = d
 }
 
 // identityValues reads a Lambda authorizer's identity sources; ok is false
@@ -87,15 +59,15 @@ func (g *Gateway) authorizeLambda(q *request) (*response, string) {
 	}
 	cache := g.decisions[a.LogicalID]
 	key := strings.Join(values, "\x00")
-	d, cached := cache.get(key, time.Now())
-	if !cached {
+	d, cached := cache.Get(key)
+	if cached = cached && time.Now().Before(d.expires); !cached {
 		var err error
 		if d, err = g.invokeAuthorizer(q, values); err != nil {
 			return apiError(500), "lambda authorizer: " + err.Error()
 		}
 		if a.TTL > 0 {
 			d.expires = time.Now().Add(a.TTL)
-			cache.put(key, d)
+			cache.Put(key, d)
 		}
 	}
 	note := ""

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/bounded"
 )
 
 // Config is one JWT authorizer of the API, as synthesized.
@@ -44,7 +46,7 @@ type Authorizer struct {
 	cfg   Config
 	keys  *KeySet
 	now   func() time.Time
-	cache *tokenCache
+	cache *bounded.Map[string, *verified]
 }
 
 // New returns an authorizer verifying tokens of cfg.Issuer with keys from ks.
@@ -53,21 +55,11 @@ func New(cfg Config, ks *KeySet, now func() time.Time) *Authorizer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authorizer{cfg: cfg, keys: ks, now: now, cache: newTokenCache(DefaultCacheSize)}
+	return &Authorizer{cfg: cfg, keys: ks, now: now, cache: bounded.New[string, *verified](DefaultCacheSize)}
 }
 
 // Keys returns the authorizer's key set.
 func (a *Authorizer) Keys() *KeySet { return a.keys }
-
-// BearerToken extracts the token from an identity source value: either the
-// bare token or "Bearer <token>" (the scheme in any case).
-func BearerToken(value string) string {
-	v := strings.TrimSpace(value)
-	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-		return strings.TrimSpace(v[7:])
-	}
-	return v
-}
 
 // Authorize decides on token for a route requiring routeScopes (at least one).
 func (a *Authorizer) Authorize(ctx context.Context, token string, routeScopes []string) Decision {
@@ -75,13 +67,15 @@ func (a *Authorizer) Authorize(ctx context.Context, token string, routeScopes []
 		return Decision{Status: 401, Err: ErrNoToken}
 	}
 	a.keys.RefreshIfStale(ctx)
-	v, cached := a.cache.get(token, a.keys.Version())
-	if !cached {
+	// Entries verified with an older key set are ignored, so a rotation or
+	// revocation takes effect at once.
+	v, cached := a.cache.Get(token)
+	if cached = cached && v.keyVersion == a.keys.Version(); !cached {
 		var err error
 		if v, err = a.verify(ctx, token); err != nil {
 			return Decision{Status: 401, Err: err}
 		}
-		a.cache.put(token, v)
+		a.cache.Put(token, v)
 	}
 	// Time claims are checked on every request, cached or not.
 	if err := v.checkTime(a.now()); err != nil {

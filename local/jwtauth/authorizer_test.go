@@ -305,17 +305,6 @@ func TestUnknownKIDFloodIsRateLimited(t *testing.T) {
 	}
 }
 
-func TestBearerToken(t *testing.T) {
-	for in, want := range map[string]string{
-		"Bearer abc": "abc", "bearer abc": "abc", "BEARER abc": "abc", "Bearer   abc ": "abc",
-		"abc": "abc", " abc": "abc", "Basic abc": "Basic abc", "Bearer": "Bearer", "": "",
-	} {
-		if got := BearerToken(in); got != want {
-			t.Errorf("BearerToken(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestStringify(t *testing.T) {
 	var claims map[string]any
 	dec := json.NewDecoder(strings.NewReader(`{"n":1718722804,"f":1.5,"b":false,"s":"x y","a":["admin","poweruser"],

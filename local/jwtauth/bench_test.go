@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtapi/jwtapi/internal/bounded"
 )
 
 // BenchmarkAuthorizeRepeatedToken is the decision for a token seen before:
@@ -53,7 +55,7 @@ func BenchmarkAuthorizeUnseenToken(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			az.cache = newTokenCache(DefaultCacheSize) // every token unseen
+			az.cache = bounded.New[string, *verified](DefaultCacheSize) // every token unseen
 			if d := az.Authorize(context.Background(), toks[i%n], nil); d.Status != 200 {
 				b.Fatal(d.Err)
 			}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
 // BenchmarkInvoke is one invocation through the Runtime API of a warm
 // instance: event delivery on GET /next, the handler, POST /response.
 func BenchmarkInvoke(b *testing.B) {
-	rt := NewRuntime(Options{Logs: &syncBuffer{}, BuildDir: b.TempDir(), MaxInstances: 8})
+	rt := NewRuntime(Options{Logs: &testutil.SyncBuffer{}, BuildDir: b.TempDir(), MaxInstances: 8})
 	defer rt.Close()
 	dir, _ := moduleDirB()
 	f, err := rt.Add(Spec{FunctionName: "GET /public", ModuleDir: dir, Package: "functions/public", Timeout: 10 * time.Second, MemoryMB: 256})

@@ -1,7 +1,6 @@
 package lambdarun
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
 func moduleDir(t *testing.T) string {
@@ -23,26 +24,9 @@ func moduleDir(t *testing.T) string {
 	return d
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newFaulty(t *testing.T, timeout time.Duration, max int) (*Function, *syncBuffer) {
+func newFaulty(t *testing.T, timeout time.Duration, max int) (*Function, *testutil.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	rt := NewRuntime(Options{MaxInstances: max, Logs: logs, BuildDir: t.TempDir()})
 	t.Cleanup(rt.Close)
 	f, err := rt.Add(Spec{FunctionName: "GET /faulty", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty",
@@ -152,7 +136,7 @@ func TestConcurrentInvocationsUseSeveralInstancesUpToTheLimit(t *testing.T) {
 }
 
 func TestFaultsAndRecovery(t *testing.T) {
-	f, logs := newFaulty(t, time.Second, 2)
+	f, logs := newFaulty(t, 3*time.Second, 2) // roomy: a cold start on a loaded machine must not time out
 	tests := []struct {
 		query   string
 		err     error
@@ -162,7 +146,7 @@ func TestFaultsAndRecovery(t *testing.T) {
 		{query: "do=error", errType: "errorString", body: "faulty handler returned an error"},
 		{query: "do=panic", errType: "string", body: "faulty handler panicked on purpose"},
 		{query: "do=exit", err: ErrCrashed},
-		{query: "do=sleep&ms=3000", err: ErrTimeout},
+		{query: "do=sleep&ms=6000", err: ErrTimeout},
 	}
 	for _, tt := range tests {
 		r, err := invoke(t, f, tt.query)
@@ -183,7 +167,7 @@ func TestFaultsAndRecovery(t *testing.T) {
 }
 
 func TestCloseLeavesNoProcess(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	rt := NewRuntime(Options{Logs: logs, BuildDir: t.TempDir()})
 	f, err := rt.Add(Spec{FunctionName: "f", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty", Timeout: 5 * time.Second, MemoryMB: 128})
 	if err != nil {
@@ -243,7 +227,7 @@ func TestRebuildOnSourceChange(t *testing.T) {
 		return "package main\nimport \"github.com/aws/aws-lambda-go/lambda\"\nfunc main() { lambda.Start(func() (string, error) { return \"" + answer + "\", nil }) }\n"
 	}
 	write(handler("v1"))
-	rt := NewRuntime(Options{Logs: &syncBuffer{}, BuildDir: t.TempDir()})
+	rt := NewRuntime(Options{Logs: &testutil.SyncBuffer{}, BuildDir: t.TempDir()})
 	t.Cleanup(rt.Close)
 	f, err := rt.Add(Spec{FunctionName: "hello", ModuleDir: dir, Package: "hello", Timeout: 5 * time.Second, MemoryMB: 128})
 	if err != nil {
