@@ -147,9 +147,6 @@ func (g *Gateway) Warm(ctx context.Context) error {
 // Close stops every handler process.
 func (g *Gateway) Close() { g.runtime.Close() }
 
-// API returns what the gateway serves.
-func (g *Gateway) API() *API { return g.api }
-
 // Authorizer returns the verifier of an authorizer, by logical id.
 func (g *Gateway) Authorizer(logicalID string) *jwtauth.Authorizer { return g.authorizers[logicalID] }
 

@@ -3,6 +3,7 @@ package lambdarun
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -217,6 +218,13 @@ func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID strin
 		return Result{Payload: r.payload, ErrorType: r.errType, ErrorBody: r.errBody, Duration: time.Since(start)}, true, nil
 	case <-inst.dead:
 		picked := isClosed(inv.pickedUp)
+		inst.api.mu.Lock()
+		initErr := inst.api.initError
+		inst.api.mu.Unlock()
+		if len(initErr) > 0 {
+			// The handler reported an init error (lambda.Start's own checks) before exiting.
+			return Result{Duration: time.Since(start)}, true, fmt.Errorf("%w during init: %s", ErrCrashed, errorMessageOf(initErr))
+		}
 		return Result{Duration: time.Since(start)}, picked, fmt.Errorf("%w: %v", ErrCrashed, inst.exitErr)
 	case <-timer.C:
 		inst.kill()
@@ -227,6 +235,16 @@ func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID strin
 		inst.kill()
 		return Result{}, isClosed(inv.pickedUp), ctx.Err()
 	}
+}
+
+func errorMessageOf(body []byte) string {
+	var e struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.ErrorMessage != "" {
+		return e.ErrorMessage
+	}
+	return string(body)
 }
 
 func isClosed(c chan struct{}) bool {
