@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -53,6 +54,16 @@ func TestCLISynthMatchesSnapshot(t *testing.T) {
 	}
 	if g := normalize(t, got); !bytes.Equal(g, want) {
 		t.Errorf("cdk synth output differs from the snapshot:\n%s", lineDiff(string(want), string(g)))
+	}
+	// Two processes built the handlers independently (this test's synth and
+	// the CLI's): reproducible builds give the same asset hashes, so an
+	// unchanged handler is never uploaded again.
+	cli := assetHash.FindAllString(string(got), -1)
+	inProcess := assetHash.FindAllString(string(synthStage(t, "local").rawJSON), -1)
+	slices.Sort(cli)
+	slices.Sort(inProcess)
+	if len(cli) == 0 || !slices.Equal(slices.Compact(cli), slices.Compact(inProcess)) {
+		t.Errorf("asset hashes differ between two synths of the same handlers:\n%v\n%v", slices.Compact(cli), slices.Compact(inProcess))
 	}
 }
 

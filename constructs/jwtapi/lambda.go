@@ -28,6 +28,7 @@ type base struct {
 	removal   awscdk.RemovalPolicy
 	functions map[string]awslambda.Function
 	shapes    map[string]string
+	buildDir  string
 
 	authorizerFn awslambda.Function
 	rules        authz.Rules
@@ -72,6 +73,16 @@ func newBase(scope constructs.Construct, id string, props *Props, rest bool) (*b
 	}
 	if p.RetainLogs {
 		b.removal = awscdk.RemovalPolicy_RETAIN
+	}
+	// Start every build now, while jsii creates the constructs.
+	b.buildDir = buildDir(b.construct)
+	needsAuthorizer := false
+	for _, r := range p.Routes {
+		builds.start(b.buildDir, p.ModuleDir, r.Handler, gobuild.Lambda("arm64"))
+		needsAuthorizer = needsAuthorizer || r.Rules != nil || (rest && !r.Public)
+	}
+	if needsAuthorizer {
+		builds.start(b.buildDir, p.ModuleDir, p.LambdaAuthorizer.Handler, gobuild.Lambda("arm64"))
 	}
 	return b, nil
 }
@@ -158,7 +169,7 @@ func (b *base) goFunction(scope constructs.Construct, description, pkg string, m
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
-		Code:          goCode(b.props.ModuleDir, pkg, gobuild.Lambda("arm64")),
+		Code:          goCode(b.buildDir, b.props.ModuleDir, pkg, gobuild.Lambda("arm64")),
 		MemorySize:    jsii.Number(float64(memory)),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
 		Environment:   &vars,
