@@ -44,8 +44,10 @@ func (f *Function) startInstance(bin string, generation int) (*instance, error) 
 		inst.stdout.flush()
 		inst.stderr.flush()
 		api.close()
-		close(inst.dead)
+		// Counted out before dead is closed, so that whoever waits on dead
+		// (StopInstances, close) sees the count without this instance.
 		f.instanceExited(inst)
+		close(inst.dead)
 	}()
 	return inst, nil
 }
