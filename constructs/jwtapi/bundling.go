@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -118,16 +116,17 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
-// packageDir is the directory of an import path's package (validated
-// before, so it exists); CDK needs a source directory for the asset.
+// packageDir is the directory of an import path's package, found when it
+// was checked (the default authorizer is checked here, on first use); CDK
+// needs a source directory for the asset.
 func packageDir(moduleDir, pkg string) string {
-	cmd := exec.Command("go", "list", "-f", "{{.Dir}}", pkg)
-	cmd.Dir = moduleDir
-	out, err := cmd.Output()
-	if err != nil {
-		return moduleDir
+	if _, ok := importDirs.Load(moduleDir + "|" + pkg); !ok {
+		checkImportPath(moduleDir, pkg)
 	}
-	return strings.TrimSpace(string(out))
+	if dir, ok := importDirs.Load(moduleDir + "|" + pkg); ok {
+		return dir.(string)
+	}
+	return moduleDir
 }
 
 // goCode returns the Lambda code of the handler package pkg, built during synth.

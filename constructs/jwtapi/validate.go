@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -311,19 +312,25 @@ func checkHandler(moduleDir, dir string) error {
 	return fmt.Errorf("%q holds no Go files (looked in %s)", dir, abs)
 }
 
+// importDirs remembers where checked import paths live, so the asset
+// (packageDir) needs no second go list.
+var importDirs sync.Map // moduleDir|pkg -> directory
+
 // checkImportPath asks the go command whether pkg is a main package the
 // module can build (a dependency's command, such as the authorizer).
 func checkImportPath(moduleDir, pkg string) error {
-	cmd := exec.Command("go", "list", "-f", "{{.Name}}", pkg)
+	cmd := exec.Command("go", "list", "-f", "{{.Name}} {{.Dir}}", pkg)
 	cmd.Dir = moduleDir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 		return fmt.Errorf("%q cannot be built from %s: %s (add its module with go get)", pkg, moduleDir, first)
 	}
-	if name := strings.TrimSpace(string(out)); name != "main" {
+	name, dir, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+	if name != "main" {
 		return fmt.Errorf("%q is package %s; a handler must be package main calling lambda.Start", pkg, name)
 	}
+	importDirs.Store(moduleDir+"|"+pkg, dir)
 	return nil
 }
 

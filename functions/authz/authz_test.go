@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/jwtapi/jwtapi/internal/testutil"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -110,15 +111,7 @@ func (s *jwksServer) claims() jwt.MapClaims {
 
 func sign(t testing.TB, m jwt.SigningMethod, header map[string]any, key any, c jwt.MapClaims) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(m, c)
-	for k, v := range header {
-		tok.Header[k] = v
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testutil.SignJWT(t, m, header, key, c)
 }
 
 func kid(k string) map[string]any { return map[string]any{"kid": k} }

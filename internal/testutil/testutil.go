@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers (process output).
@@ -36,4 +38,21 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// SignJWT signs claims with key; header entries are added to the JOSE
+// header (an empty string value leaves the entry out, e.g. no kid).
+func SignJWT(t testing.TB, method jwt.SigningMethod, header map[string]any, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	for k, v := range header {
+		if v != "" {
+			tok.Header[k] = v
+		}
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

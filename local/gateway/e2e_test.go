@@ -209,15 +209,7 @@ func (s *stack) mint(t *testing.T, o issuer.MintOptions) string {
 // forged signs claims with a key the issuer never published.
 func forged(t *testing.T, method jwt.SigningMethod, kid string, key any, claims jwt.MapClaims) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testutil.SignJWT(t, method, map[string]any{"kid": kid}, key, claims)
 }
 
 func TestPrivateRouteAuthorization(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/jwtapi/jwtapi/internal/testutil"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -91,15 +92,7 @@ func (ti *testIssuer) claims() jwt.MapClaims {
 
 func sign(t testing.TB, method jwt.SigningMethod, kid string, key any, claims jwt.MapClaims) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testutil.SignJWT(t, method, map[string]any{"kid": kid}, key, claims)
 }
 
 func newAuthorizer(ti *testIssuer, now *time.Time) *Authorizer {
