@@ -11,8 +11,9 @@ require (
 	github.com/aws/jsii-runtime-go v1.139.0
 	github.com/cdklabs/cdk-nag-go/cdknag/v2 v2.37.25
 	github.com/golang-jwt/jwt/v5 v5.3.1
-	golang.org/x/time v0.15.0
 )
+
+require golang.org/x/time v0.15.0 // indirect
 
 require (
 	github.com/MakeNowJust/heredoc v1.0.0 // indirect

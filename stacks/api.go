@@ -9,8 +9,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
-	"github.com/jwtapi/jwtapi/functions/authz"
 )
 
 // AppName prefixes stack and resource names and tags every resource.
@@ -42,10 +42,10 @@ func ExampleRoutes() map[string]jwtapi.Route {
 }
 
 // DeleteUserRule requires the delete:user permission and a verified email.
-func DeleteUserRule() *authz.Rule {
-	return &authz.Rule{
+func DeleteUserRule() *authzspec.Rule {
+	return &authzspec.Rule{
 		Permissions: []string{"delete:user"},
-		Claims:      []authz.ClaimRule{{Claim: "email_verified", Equals: json.RawMessage("true")}},
+		Claims:      []authzspec.ClaimRule{{Claim: "email_verified", Equals: json.RawMessage("true")}},
 	}
 }
 

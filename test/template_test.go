@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
-	"github.com/jwtapi/jwtapi/functions/authz"
 	"github.com/jwtapi/jwtapi/stacks"
 )
 
@@ -378,14 +378,14 @@ func checkAuthorizerFunction(t *testing.T, s *synthesized, routes map[string]jwt
 		if env["JWT_ISSUER"] != issuer || env["JWT_AUDIENCES"] != strings.Join(s.stage.Audiences, ",") {
 			t.Errorf("%s: JWT_ISSUER %v JWT_AUDIENCES %v", id, env["JWT_ISSUER"], env["JWT_AUDIENCES"])
 		}
-		rules, err := authz.ParseRules([]byte(env["AUTHZ_RULES"].(string)))
+		rules, err := authzspec.ParseRules([]byte(env["AUTHZ_RULES"].(string)))
 		if err != nil {
 			t.Fatalf("%s: AUTHZ_RULES: %v", id, err)
 		}
 		for key, r := range routes {
 			want := r.Rules
 			if want == nil && !r.Public && len(r.Scopes) > 0 && strings.Contains(s.name, "Rest") {
-				want = &authz.Rule{AnyScopes: r.Scopes}
+				want = &authzspec.Rule{AnyScopes: r.Scopes}
 			}
 			got, ok := rules[key]
 			if (want != nil) != ok {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
-	"github.com/jwtapi/jwtapi/functions/authz"
 )
 
 // TestLambdaAuthorizerCacheIsPerRoute: with caching on, the route is part of
@@ -16,8 +16,8 @@ import (
 func TestLambdaAuthorizerCacheIsPerRoute(t *testing.T) {
 	p := validProps()
 	p.LambdaAuthorizer = &jwtapi.LambdaAuthorizer{CacheTTL: 5 * time.Minute}
-	p.Routes["DELETE /users/{id}"] = jwtapi.Route{Handler: "functions/private", Rules: &authz.Rule{Permissions: []string{"delete:user"}}}
-	p.Routes["GET /reports"] = jwtapi.Route{Handler: "functions/private", Rules: &authz.Rule{AnyScopes: []string{"read:reports"}}}
+	p.Routes["DELETE /users/{id}"] = jwtapi.Route{Handler: "functions/private", Rules: &authzspec.Rule{Permissions: []string{"delete:user"}}}
+	p.Routes["GET /reports"] = jwtapi.Route{Handler: "functions/private", Rules: &authzspec.Rule{AnyScopes: []string{"read:reports"}}}
 	stack := newStack()
 	api, err := jwtapi.NewHttpApi(stack, "Api", p)
 	if err != nil {

@@ -3,7 +3,6 @@ package jwtapi
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,7 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/jwtapi/jwtapi/functions/authz"
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 )
 
@@ -31,7 +30,7 @@ type base struct {
 	buildDir  string
 
 	authorizerFn awslambda.Function
-	rules        authz.Rules
+	rules        authzspec.Rules
 }
 
 // newBase validates props (every route included) and applies the defaults.
@@ -69,7 +68,7 @@ func newBase(scope constructs.Construct, id string, props *Props, rest bool) (*b
 		removal:   awscdk.RemovalPolicy_DESTROY,
 		functions: map[string]awslambda.Function{},
 		shapes:    map[string]string{},
-		rules:     authz.Rules{},
+		rules:     authzspec.Rules{},
 	}
 	if p.RetainLogs {
 		b.removal = awscdk.RemovalPolicy_RETAIN
@@ -201,35 +200,23 @@ func (b *base) authorizerFunction() awslambda.Function {
 		return b.authorizerFn
 	}
 	la := b.props.LambdaAuthorizer
-	env := map[string]string{
-		"JWT_ISSUER":    b.issuer,
-		"JWT_AUDIENCES": strings.Join(b.props.Audiences, ","),
-		"AUTHZ_RULES":   "{}",
-	}
-	if len(la.Algorithms) > 0 {
-		env["JWT_ALGORITHMS"] = strings.Join(la.Algorithms, ",")
-	}
-	if la.JWKSURL != "" {
-		env["JWT_JWKS_URL"] = la.JWKSURL
-	}
-	if la.Leeway != 0 {
-		env["JWT_LEEWAY"] = la.Leeway.String()
-	}
+	cfg := authzspec.Config{Issuer: b.issuer, Audiences: b.props.Audiences, JWKSURL: la.JWKSURL, Algorithms: la.Algorithms, Leeway: la.Leeway}
 	if la.HMACSecretName != "" {
 		// A dynamic reference: CloudFormation resolves it at deploy time, the
 		// secret never appears in the template or in cdk.out.
-		env["JWT_HMAC_SECRET"] = *awscdk.SecretValue_SecretsManager(jsii.String(la.HMACSecretName), nil).UnsafeUnwrap()
+		cfg.HMACSecret = *awscdk.SecretValue_SecretsManager(jsii.String(la.HMACSecretName), nil).UnsafeUnwrap()
 	}
+	env := cfg.Env()
 	scope := constructs.NewConstruct(b.construct, jsii.String("LambdaAuthorizer"))
 	b.authorizerFn = b.goFunction(scope, "JWT Lambda authorizer", la.Handler, 0, 0, env)
 	return b.authorizerFn
 }
 
 // addRule records a route's rule in the authorizer's configuration.
-func (b *base) addRule(key string, rule authz.Rule) {
+func (b *base) addRule(key string, rule authzspec.Rule) {
 	b.rules[key] = rule
 	data, _ := json.Marshal(b.rules)
-	b.authorizerFunction().AddEnvironment(jsii.String("AUTHZ_RULES"), jsii.String(string(data)), nil)
+	b.authorizerFunction().AddEnvironment(jsii.String(authzspec.EnvRules), jsii.String(string(data)), nil)
 }
 
 // suppress records a cdk-nag finding accepted on purpose, with the reason in

@@ -3,7 +3,7 @@ package jwtapi
 import (
 	"time"
 
-	"github.com/jwtapi/jwtapi/functions/authz"
+	"github.com/jwtapi/jwtapi/authzspec"
 )
 
 // Props configures NewHttpApi and NewRestApi: the same vocabulary of
@@ -124,7 +124,7 @@ type Route struct {
 	// after verifying the token: scopes, Auth0 permissions, claim values.
 	// Not allowed on a public route. Default: nil: on an HTTP API the managed
 	// JWT authorizer, on a REST API the Lambda authorizer with only Scopes.
-	Rules *authz.Rule
+	Rules *authzspec.Rule
 	// Environment is added to this function's environment. Default: none.
 	Environment map[string]string
 	// MemoryMB overrides the API's MemoryMB. Default: the API's.

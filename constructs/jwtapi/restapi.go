@@ -9,7 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/jwtapi/jwtapi/functions/authz"
+	"github.com/jwtapi/jwtapi/authzspec"
 )
 
 // RestApi is an API Gateway REST API whose private routes are guarded by the
@@ -131,7 +131,7 @@ func (a *RestApi) gatewayResponses() {
 
 // tokenAuthorizer is the TOKEN authorizer, created on first use. Its cache
 // key is the token, so its policy must hold for every route: the Go
-// authorizer returns a policy covering the whole API (see authz.HandleREST).
+// authorizer returns a policy covering the whole API (see authzspec.HandleREST).
 func (a *RestApi) tokenAuthorizer() awsapigateway.TokenAuthorizer {
 	if a.authorizer != nil {
 		return a.authorizer
@@ -157,7 +157,7 @@ func (a *RestApi) AddRoute(key string, r Route) error {
 	fn := a.routeFunction(scope, key, r)
 	opts := &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_NONE}
 	if !r.Public {
-		rule := authz.Rule{AnyScopes: a.routeScopes(r)}
+		rule := authzspec.Rule{AnyScopes: a.routeScopes(r)}
 		if r.Rules != nil {
 			rule = *r.Rules
 		}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/jwtapi/jwtapi/functions/authz"
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/internal/routekey"
 )
@@ -180,8 +180,8 @@ func validateLambdaAuthorizer(moduleDir string, l *LambdaAuthorizer) error {
 	if l.CacheTTL < 0 || l.CacheTTL > MaxCacheTTL || l.CacheTTL%time.Second != 0 {
 		return propError("LambdaAuthorizer.CacheTTL", "%s must be whole seconds between 0 and %s", l.CacheTTL, MaxCacheTTL)
 	}
-	if l.Leeway < 0 || l.Leeway > authz.MaxLeeway {
-		return propError("LambdaAuthorizer.Leeway", "%s must be between 0 and %s", l.Leeway, authz.MaxLeeway)
+	if l.Leeway < 0 || l.Leeway > authzspec.MaxLeeway {
+		return propError("LambdaAuthorizer.Leeway", "%s must be between 0 and %s", l.Leeway, authzspec.MaxLeeway)
 	}
 	if l.Handler != "" {
 		if err := checkHandler(moduleDir, l.Handler); err != nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
-	"github.com/jwtapi/jwtapi/functions/authz"
 )
 
 func validProps() *jwtapi.HttpApiProps {
@@ -92,13 +92,13 @@ func TestInvalidPropsAreRefusedWithTheFieldAndValue(t *testing.T) {
 		}, []string{"Cors.AllowOrigins", `"*" cannot be combined`}},
 		{"identity source", func(p *jwtapi.HttpApiProps) { p.IdentitySource = "$request.cookie.token" }, []string{"IdentitySource", `"$request.cookie.token"`}},
 		{"rules on a public route", func(p *jwtapi.HttpApiProps) {
-			p.Routes["GET /public"] = jwtapi.Route{Handler: "functions/public", Public: true, Rules: &authz.Rule{Permissions: []string{"x"}}}
+			p.Routes["GET /public"] = jwtapi.Route{Handler: "functions/public", Public: true, Rules: &authzspec.Rule{Permissions: []string{"x"}}}
 		}, []string{`Routes["GET /public"].Rules`, "public route cannot have rules"}},
 		{"rules and scopes", func(p *jwtapi.HttpApiProps) {
-			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Scopes: []string{"read:user"}, Rules: &authz.Rule{}}
+			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Scopes: []string{"read:user"}, Rules: &authzspec.Rule{}}
 		}, []string{`Routes["GET /private"].Scopes`, "Rules.AnyScopes"}},
 		{"bad claim rule", func(p *jwtapi.HttpApiProps) {
-			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Rules: &authz.Rule{Claims: []authz.ClaimRule{{Claim: "x"}}}}
+			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Rules: &authzspec.Rule{Claims: []authzspec.ClaimRule{{Claim: "x"}}}}
 		}, []string{`Routes["GET /private"].Rules`, "exactly one of equals or contains"}},
 		{"authorizer cache too long", func(p *jwtapi.HttpApiProps) { p.LambdaAuthorizer = &jwtapi.LambdaAuthorizer{CacheTTL: 2 * time.Hour} }, []string{"LambdaAuthorizer.CacheTTL", "2h0m0s"}},
 		{"HS256 without a secret", func(p *jwtapi.HttpApiProps) {
@@ -106,7 +106,7 @@ func TestInvalidPropsAreRefusedWithTheFieldAndValue(t *testing.T) {
 		}, []string{"LambdaAuthorizer.HMACSecretName", "HS256 needs a secret"}},
 		{"authorizer package missing", func(p *jwtapi.HttpApiProps) {
 			p.LambdaAuthorizer = &jwtapi.LambdaAuthorizer{Handler: "example.com/nowhere/authorizer"}
-			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Rules: &authz.Rule{Permissions: []string{"x"}}}
+			p.Routes["GET /private"] = jwtapi.Route{Handler: "functions/private", Rules: &authzspec.Rule{Permissions: []string{"x"}}}
 		}, []string{"LambdaAuthorizer.Handler", `"example.com/nowhere/authorizer"`}},
 	}
 	for _, tt := range tests {

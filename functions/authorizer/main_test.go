@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/jwtapi/jwtapi/functions/authz"
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/local/issuer"
 	"github.com/jwtapi/jwtapi/local/lambdarun"
@@ -27,9 +27,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		set  map[string]string
 		want string
 	}{
-		{map[string]string{"JWT_ISSUER": ""}, "issuer"},
+		{map[string]string{"JWT_ISSUER": ""}, "JWT_ISSUER is not set"},
 		{map[string]string{"JWT_ISSUER": "http://example.com/"}, "must use https"},
-		{map[string]string{"JWT_AUDIENCES": ""}, "audiences"},
+		{map[string]string{"JWT_AUDIENCES": ""}, "JWT_AUDIENCES is not set"},
+		{map[string]string{"JWT_LEEWAY": "1h"}, "JWT_LEEWAY"},
 		{map[string]string{"JWT_LEEWAY": "soon"}, "JWT_LEEWAY"},
 		{map[string]string{"JWT_ALGORITHMS": "HS256"}, "no shared secret"},
 		{map[string]string{"JWT_HMAC_SECRET": "secret"}, "HS256 is not among"},
@@ -43,7 +44,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		for k, v := range tt.set {
 			m[k] = v
 		}
-		if _, err := fromEnv(env(m)); !errors.Is(err, authz.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+		if _, err := fromEnv(env(m)); !errors.Is(err, authzspec.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want one mentioning %q", tt.set, err, tt.want)
 		}
 	}

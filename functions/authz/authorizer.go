@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,19 +12,44 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/routekey"
+	"github.com/jwtapi/jwtapi/jwtverify"
 )
 
 // Authorizer answers API Gateway's Lambda authorizer events.
 type Authorizer struct {
-	verifier *Verifier
-	rules    Rules
+	verifier *jwtverify.Verifier
+	rules    authzspec.Rules
 	table    *routekey.Table
 	log      *slog.Logger
 }
 
-// NewAuthorizer returns an authorizer applying rules; logs go to out as JSON lines.
-func NewAuthorizer(v *Verifier, rules Rules, out io.Writer) *Authorizer {
+// VerifierOptions are the verifier options a configuration asks for.
+func VerifierOptions(c authzspec.Config) jwtverify.Options {
+	o := jwtverify.Options{
+		Issuer: c.Issuer, Audiences: c.Audiences, ClientIDAudience: c.ClientIDAudience,
+		JWKSURL: c.JWKSURL, Algorithms: c.Algorithms, Leeway: c.Leeway,
+	}
+	if c.HMACSecret != "" {
+		o.HMACSecret = []byte(c.HMACSecret)
+	}
+	return o
+}
+
+// New returns the authorizer a configuration describes; logs go to out as
+// JSON lines. A configuration error wraps authzspec.ErrConfig.
+func New(c authzspec.Config, out io.Writer) (*Authorizer, error) {
+	v, err := jwtverify.New(VerifierOptions(c))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", authzspec.ErrConfig, err)
+	}
+	return NewAuthorizer(v, c.Rules, out), nil
+}
+
+// NewAuthorizer returns an authorizer verifying with v and applying rules;
+// logs go to out as JSON lines.
+func NewAuthorizer(v *jwtverify.Verifier, rules authzspec.Rules, out io.Writer) *Authorizer {
 	var keys []routekey.Key
 	for k := range rules {
 		if key, err := routekey.Parse(k); err == nil {
@@ -33,9 +59,46 @@ func NewAuthorizer(v *Verifier, rules Rules, out io.Writer) *Authorizer {
 	return &Authorizer{verifier: v, rules: rules, table: routekey.NewTable(keys), log: slog.New(slog.NewJSONHandler(out, nil))}
 }
 
+// Denial is a refused request: a code, a message safe to show the caller,
+// and the detail for the logs.
+type Denial struct {
+	Code jwtverify.Code
+	// Message is short and says nothing an attacker could use.
+	Message string
+	// Forbidden is true when the token is valid but the route's rule refuses
+	// it (403), false when the token itself is not acceptable (401).
+	Forbidden bool
+	// Rule is the route key of the rule that refused, if any.
+	Rule string
+	err  error
+}
+
+func (d *Denial) Error() string { return fmt.Sprintf("%s: %s (%v)", d.Code, d.Message, d.err) }
+
+// Unwrap returns the underlying error, for errors.Is with jwtverify's sentinels.
+func (d *Denial) Unwrap() error { return d.err }
+
+// Detail is the underlying reason, for logs only.
+func (d *Denial) Detail() string { return d.err.Error() }
+
+// AsDenial explains err (from the verifier, or any other) as a Denial.
+func AsDenial(err error) *Denial {
+	var d *Denial
+	if errors.As(err, &d) {
+		return d
+	}
+	e := jwtverify.Explain(err)
+	return &Denial{Code: e.Code, Message: e.Message, Forbidden: e.Status == 403, err: err}
+}
+
+// tokenClaims shows a verified token to authzspec's rules.
+type tokenClaims struct{ *jwtverify.Token }
+
+func (t tokenClaims) All() map[string]any { return t.Claims }
+
 // Decision is the outcome for one token and route.
 type Decision struct {
-	Token  *Token
+	Token  *jwtverify.Token
 	Denial *Denial
 	// Rule is the route key whose rule applied, empty when the route has none.
 	Rule string
@@ -53,27 +116,28 @@ func (a *Authorizer) Decide(ctx context.Context, token, routeKey string) Decisio
 	d := Decision{Token: t}
 	if rule, ok := a.rules[routeKey]; ok {
 		d.Rule = routeKey
-		d.Denial = rule.Check(t, routeKey)
+		d.Denial = ruleDenial(rule, t, routeKey)
 	}
 	return d
 }
 
-// BearerToken strips an optional "Bearer " (any case) from a header value.
-func BearerToken(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-		return strings.TrimSpace(v[7:])
+// ruleDenial checks a route's rule; nil when it holds.
+func ruleDenial(rule authzspec.Rule, t *jwtverify.Token, routeKey string) *Denial {
+	err := rule.Check(tokenClaims{t})
+	if err == nil {
+		return nil
 	}
-	return v
+	return &Denial{Code: jwtverify.CodeClaimValidation, Message: err.Error(), Forbidden: true, Rule: routeKey,
+		err: fmt.Errorf("%w: %v", jwtverify.ErrRule, err)}
 }
 
 // context is the flat context handed to the integration: strings only.
 func (d Decision) context() map[string]any {
 	c := map[string]any{"rule": d.Rule}
 	if d.Token != nil {
-		c["sub"] = d.Token.Subject
-		c["scope"] = strings.Join(d.Token.Scopes, " ")
-		c["permissions"] = strings.Join(d.Token.Permissions, " ")
+		c["sub"] = d.Token.Subject()
+		c["scope"] = strings.Join(d.Token.Scopes(), " ")
+		c["permissions"] = strings.Join(d.Token.Permissions(), " ")
 	}
 	if d.Denial != nil {
 		c["code"] = string(d.Denial.Code)
@@ -85,7 +149,7 @@ func (d Decision) context() map[string]any {
 func (a *Authorizer) record(ctx context.Context, requestID, routeKey string, d Decision) {
 	attrs := []any{"requestId", requestID, "routeKey", routeKey}
 	if d.Token != nil {
-		attrs = append(attrs, "sub", d.Token.Subject)
+		attrs = append(attrs, "sub", d.Token.Subject())
 	}
 	if d.Rule != "" {
 		attrs = append(attrs, "rule", d.Rule)
@@ -108,7 +172,7 @@ func (a *Authorizer) record(ctx context.Context, requestID, routeKey string, d D
 func (a *Authorizer) HandleHTTP(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) events.APIGatewayV2CustomAuthorizerSimpleResponse {
 	token := ""
 	if len(e.IdentitySource) > 0 {
-		token = BearerToken(e.IdentitySource[0])
+		token = jwtverify.BearerToken(e.IdentitySource[0])
 	}
 	d := a.Decide(ctx, token, e.RouteKey)
 	a.record(ctx, e.RequestContext.RequestID, e.RouteKey, d)
@@ -135,7 +199,7 @@ func (a *Authorizer) HandleREST(ctx context.Context, e events.APIGatewayCustomAu
 	if m, ok := a.table.Lookup(arn.method, arn.path); ok && !m.Key.IsDefault() {
 		routeKey = m.Key.String()
 	}
-	d := a.Decide(ctx, BearerToken(e.AuthorizationToken), routeKey)
+	d := a.Decide(ctx, jwtverify.BearerToken(e.AuthorizationToken), routeKey)
 	a.record(ctx, "", arn.method+" "+arn.path, d)
 	all := arn.resource("*", "")
 	if d.Token == nil {
@@ -148,7 +212,7 @@ func (a *Authorizer) HandleREST(ctx context.Context, e events.APIGatewayCustomAu
 	doc := policy(statement("Allow", all))
 	var denied []string
 	for key, rule := range a.rules {
-		if rule.Check(d.Token, key) == nil {
+		if ruleDenial(rule, d.Token, key) == nil {
 			continue
 		}
 		k, _ := routekey.Parse(key)
@@ -158,7 +222,7 @@ func (a *Authorizer) HandleREST(ctx context.Context, e events.APIGatewayCustomAu
 		sort.Strings(denied)
 		doc.Statement = append(doc.Statement, statement("Deny", denied...))
 	}
-	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: d.Token.Subject, PolicyDocument: doc, Context: d.context()}, nil
+	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: d.Token.Subject(), PolicyDocument: doc, Context: d.context()}, nil
 }
 
 // Handle dispatches a raw event: HTTP API REQUEST (payload 2.0) or REST TOKEN.

@@ -15,7 +15,8 @@ type Map[K comparable, V any] struct {
 
 // New returns a map holding at most max entries.
 func New[K comparable, V any](max int) *Map[K, V] {
-	return &Map[K, V]{max: max, m: make(map[K]V)}
+	// Sized up front: growing a map while it fills costs more than the memory.
+	return &Map[K, V]{max: max, m: make(map[K]V, min(max, 4096))}
 }
 
 // Get returns the value for k.

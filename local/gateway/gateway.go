@@ -16,9 +16,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jwtapi/jwtapi/functions/authz"
 	"github.com/jwtapi/jwtapi/internal/bounded"
 	"github.com/jwtapi/jwtapi/internal/routekey"
+	"github.com/jwtapi/jwtapi/jwtverify"
 	"github.com/jwtapi/jwtapi/local/jwtauth"
 	"github.com/jwtapi/jwtapi/local/lambdarun"
 )
@@ -96,11 +96,12 @@ func New(api *API, opts Options) (*Gateway, error) {
 	for id, a := range api.Authorizers {
 		switch a.Type {
 		case "JWT":
-			ks := jwtauth.NewKeySet(a.Issuer)
-			if opts.JWKSRefetchEvery > 0 {
-				ks.RefetchEvery = opts.JWKSRefetchEvery
+			az, err := jwtauth.New(jwtauth.Config{Issuer: a.Issuer, Audiences: a.Audiences},
+				jwtauth.Options{UnknownKIDPeriod: opts.JWKSRefetchEvery, Now: opts.Now})
+			if err != nil {
+				return nil, fmt.Errorf("JWT authorizer %s: %w", a.Name, err)
 			}
-			g.authorizers[id] = jwtauth.New(jwtauth.Config{Issuer: a.Issuer, Audiences: a.Audiences}, ks, opts.Now)
+			g.authorizers[id] = az
 		case "REQUEST":
 			if a.Function == nil {
 				continue
@@ -231,7 +232,7 @@ func (g *Gateway) authorize(q *request) (*response, string) {
 		res.headers.Set("Www-Authenticate", "Bearer")
 		return res, "jwt: no token"
 	}
-	d := g.authorizers[a.LogicalID].Authorize(q.http.Context(), authz.BearerToken(token), q.route.Scopes)
+	d := g.authorizers[a.LogicalID].Authorize(q.http.Context(), jwtverify.BearerToken(token), q.route.Scopes)
 	scope := strings.Join(q.route.Scopes, " ")
 	switch d.Status {
 	case 401:
@@ -250,16 +251,7 @@ func (g *Gateway) authorize(q *request) (*response, string) {
 
 // describe is the error_description of a denial: the sentinel's text,
 // without the details meant for the developer's log.
-func describe(err error) string {
-	for _, s := range []error{jwtauth.ErrSegments, jwtauth.ErrMalformed, jwtauth.ErrAlgorithm, jwtauth.ErrNoKID,
-		jwtauth.ErrUnknownKID, jwtauth.ErrSignature, jwtauth.ErrIssuer, jwtauth.ErrAudience, jwtauth.ErrNoExpiry,
-		jwtauth.ErrExpired, jwtauth.ErrNotYetValid, jwtauth.ErrIssuedFuture, jwtauth.ErrKeysUnavailable, jwtauth.ErrScope} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	return "the token is invalid"
-}
+func describe(err error) string { return jwtverify.Explain(err).Description }
 
 // integrate invokes the route's function and maps its answer.
 func (g *Gateway) integrate(q *request) (*response, string) {

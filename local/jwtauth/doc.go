@@ -1,10 +1,11 @@
 // Package jwtauth reproduces API Gateway's managed JWT authorizer for HTTP
-// APIs, for the local gateway: OIDC discovery, a JWKS cache that refetches on
-// an unknown kid, RSA signatures only, exact issuer, audience then client_id,
-// exp/nbf/iat, "at least one of" route scopes, and the claims handed to the
+// APIs, for the local gateway, as a thin profile over jwtverify (the
+// verifier the Go Lambda authorizer uses too): RSA signatures only, a kid
+// required, exact issuer, audience then client_id, exp/nbf/iat without clock
+// skew, "at least one of" route scopes, and the claims handed to the
 // integration stringified the way API Gateway does it.
 //
-// Every fact about API Gateway's behaviour that this package relies on is
-// kept in one place: the error table in errors.go, the stringification rules
-// in stringify.go, and the validation order in authorizer.go.
+// The facts about API Gateway this relies on are kept in one place each:
+// the profile in authorizer.go, the stringification rules in stringify.go,
+// and the error texts in jwtverify's table.
 package jwtauth

@@ -1,8 +1,9 @@
-package authz
+package authzspec
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -102,31 +103,60 @@ func (c ClaimRule) name() string {
 	return strings.Join(c.Path, ".")
 }
 
-// Check applies the rule to a verified token; the denial says what is missing.
-func (r Rule) Check(t *Token, routeKey string) *Denial {
-	forbid := func(format string, args ...any) *Denial {
-		return &Denial{Code: CodeClaimValidation, Message: fmt.Sprintf(format, args...), Forbidden: true, Rule: routeKey}
+// Claims is what a rule is checked against: a verified token's scopes (scp
+// before scope), Auth0 permissions and every claim.
+type Claims interface {
+	Scopes() []string
+	Permissions() []string
+	All() map[string]any
+}
+
+// Check applies the rule to a verified token. The error wraps ErrNotMet and
+// says, in words safe to show the caller, what is missing.
+func (r Rule) Check(c Claims) error {
+	forbid := func(format string, args ...any) error {
+		return &Unmet{Reason: fmt.Sprintf(format, args...)}
 	}
-	if len(r.AnyScopes) > 0 && !slices.ContainsFunc(r.AnyScopes, func(s string) bool { return slices.Contains(t.Scopes, s) }) {
-		return forbid("Token needs one of the scopes %s.", strings.Join(r.AnyScopes, ", "))
-	}
-	for _, s := range r.AllScopes {
-		if !slices.Contains(t.Scopes, s) {
-			return forbid("Token lacks the scope %s.", s)
+	if len(r.AnyScopes) > 0 {
+		scopes := c.Scopes()
+		if !slices.ContainsFunc(r.AnyScopes, func(s string) bool { return slices.Contains(scopes, s) }) {
+			return forbid("Token needs one of the scopes %s.", strings.Join(r.AnyScopes, ", "))
 		}
 	}
-	for _, p := range r.Permissions {
-		if !slices.Contains(t.Permissions, p) {
-			return forbid("Token lacks the permission %s.", p)
+	if len(r.AllScopes) > 0 {
+		scopes := c.Scopes()
+		for _, s := range r.AllScopes {
+			if !slices.Contains(scopes, s) {
+				return forbid("Token lacks the scope %s.", s)
+			}
 		}
 	}
-	for _, c := range r.Claims {
-		if !c.holds(t.Claims()) {
-			return forbid("Token claim %s does not meet the route's requirement.", c.name())
+	if len(r.Permissions) > 0 {
+		perms := c.Permissions()
+		for _, p := range r.Permissions {
+			if !slices.Contains(perms, p) {
+				return forbid("Token lacks the permission %s.", p)
+			}
+		}
+	}
+	for _, cr := range r.Claims {
+		if !cr.holds(c.All()) {
+			return forbid("Token claim %s does not meet the route's requirement.", cr.name())
 		}
 	}
 	return nil
 }
+
+// ErrNotMet is wrapped by every failed Check.
+var ErrNotMet = errors.New("the token does not meet the route's rule")
+
+// Unmet is a failed Check; Reason is safe to show the caller.
+type Unmet struct{ Reason string }
+
+func (u *Unmet) Error() string { return u.Reason }
+
+// Unwrap makes errors.Is(err, ErrNotMet) hold.
+func (u *Unmet) Unwrap() error { return ErrNotMet }
 
 func (c ClaimRule) holds(claims map[string]any) bool {
 	var v any
@@ -160,12 +190,21 @@ func lookup(m map[string]any, path []string) (any, bool) {
 	return v, true
 }
 
-// jsonEqual compares a decoded claim with a JSON literal, by JSON value
-// (true equals true, "true" does not).
+// jsonEqual compares a decoded claim with a JSON literal by JSON value:
+// true equals true, "true" does not, 1 equals 1.0. Both sides go through
+// encoding/json, so a claim decoded with json.Number compares as a number.
 func jsonEqual(v any, want json.RawMessage) bool {
 	var w any
 	if json.Unmarshal(want, &w) != nil {
 		return false
 	}
-	return reflect.DeepEqual(v, w)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	var got any
+	if json.Unmarshal(b, &got) != nil {
+		return false
+	}
+	return reflect.DeepEqual(got, w)
 }

@@ -11,36 +11,63 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtapi/jwtapi/authzspec"
+	"github.com/jwtapi/jwtapi/internal/testutil"
+	"github.com/jwtapi/jwtapi/jwtverify"
 )
+
+var now0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+const api = "https://api.test"
 
 const rulesJSON = `{
   "DELETE /users/{id}": {"permissions": ["delete:user"], "claims": [{"claim": "email_verified", "equals": true}]},
+  "POST /billing":      {"permissions": ["read:billing", "write:billing"]},
   "GET /admin":         {"claims": [{"claim": "https://example.com/roles", "contains": "admin"}]},
   "GET /ops":           {"anyScopes": ["ops", "root"]},
   "GET /both":          {"allScopes": ["openid", "read:user"]},
   "GET /verified":      {"claims": [{"path": ["st-ev", "v"], "equals": true}]},
-  "GET /tenant":        {"claims": [{"claim": "org_id", "equals": "acme"}]}
+  "GET /tenant":        {"claims": [{"claim": "org_id", "equals": "acme"}]},
+  "GET /seats":         {"claims": [{"claim": "seats", "equals": 5}]}
 }`
 
-func newAuthorizer(t testing.TB, s *jwksServer, now *time.Time) (*Authorizer, *strings.Builder) {
+func claimsFor(iss *testutil.Issuer) jwt.MapClaims {
+	return jwt.MapClaims{"iss": iss.URL(), "aud": api, "sub": "auth0|alice", "iat": now0.Unix() - 60,
+		"exp": now0.Add(time.Hour).Unix(), "scope": "openid read:user", "permissions": []string{"read:user", "delete:user"},
+		"email_verified": true, "https://example.com/roles": []string{"admin", "ops"},
+		"st-ev": map[string]any{"v": true, "t": now0.Unix() - 3600}}
+}
+
+func sign(t testing.TB, c jwt.MapClaims) string {
 	t.Helper()
-	rules, err := ParseRules([]byte(rulesJSON))
+	return testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": "a"}, testutil.Keys().A, c)
+}
+
+func newAuthorizer(t testing.TB, iss *testutil.Issuer, now *time.Time) (*Authorizer, *strings.Builder) {
+	t.Helper()
+	rules, err := authzspec.ParseRules([]byte(rulesJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := VerifierOptions(authzspec.Config{Issuer: iss.URL(), Audiences: []string{api}, Leeway: authzspec.DefaultLeeway})
+	o.Now = func() time.Time { return *now }
+	v, err := jwtverify.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs strings.Builder
-	return NewAuthorizer(newVerifier(t, s, now, nil), rules, &logs), &logs
+	return NewAuthorizer(v, rules, &logs), &logs
 }
 
 func TestRules(t *testing.T) {
-	testKeys()
-	s := newJWKSServer(t, rsaJWK("a", rsaA))
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", testutil.Keys().A))
 	now := now0
-	a, _ := newAuthorizer(t, s, &now)
+	a, _ := newAuthorizer(t, iss, &now)
 	with := func(edit func(c jwt.MapClaims)) string {
-		c := s.claims()
+		c := claimsFor(iss)
 		edit(c)
-		return sign(t, jwt.SigningMethodRS256, kid("a"), rsaA, c)
+		return sign(t, c)
 	}
 	full := with(func(jwt.MapClaims) {})
 	tests := []struct {
@@ -50,21 +77,33 @@ func TestRules(t *testing.T) {
 		{"route without a rule needs only a valid token", "GET /anything", with(func(c jwt.MapClaims) { delete(c, "permissions"); delete(c, "scope") }), true},
 		{"permission and verified email", "DELETE /users/{id}", full, true},
 		{"permission missing", "DELETE /users/{id}", with(func(c jwt.MapClaims) { c["permissions"] = []string{"read:user"} }), false},
+		{"permissions: all of them", "POST /billing", with(func(c jwt.MapClaims) { c["permissions"] = []string{"write:billing", "read:billing"} }), true},
+		{"permissions: one of two is not enough", "POST /billing", with(func(c jwt.MapClaims) { c["permissions"] = []string{"read:billing"} }), false},
+		{"permissions: the other one of two is not enough", "POST /billing", with(func(c jwt.MapClaims) { c["permissions"] = []string{"write:billing"} }), false},
 		{"email not verified", "DELETE /users/{id}", with(func(c jwt.MapClaims) { c["email_verified"] = false }), false},
 		{"email_verified as a string is not true", "DELETE /users/{id}", with(func(c jwt.MapClaims) { c["email_verified"] = "true" }), false},
 		{"email_verified missing", "DELETE /users/{id}", with(func(c jwt.MapClaims) { delete(c, "email_verified") }), false},
 		{"role contains admin", "GET /admin", full, true},
 		{"role list without admin", "GET /admin", with(func(c jwt.MapClaims) { c["https://example.com/roles"] = []string{"ops"} }), false},
+		{"superadmin does not contain admin", "GET /admin", with(func(c jwt.MapClaims) { c["https://example.com/roles"] = []string{"superadmin", "admins"} }), false},
 		{"role as a string is not a list", "GET /admin", with(func(c jwt.MapClaims) { c["https://example.com/roles"] = "admin" }), false},
 		{"any of the scopes: none", "GET /ops", full, false},
-		{"any of the scopes: one", "GET /ops", with(func(c jwt.MapClaims) { c["scope"] = "root" }), true},
+		{"any of the scopes: the first", "GET /ops", with(func(c jwt.MapClaims) { c["scope"] = "ops" }), true},
+		{"any of the scopes: the second", "GET /ops", with(func(c jwt.MapClaims) { c["scope"] = "root" }), true},
 		{"scp wins over scope", "GET /ops", with(func(c jwt.MapClaims) { c["scope"] = "root"; c["scp"] = []string{"read:user"} }), false},
 		{"all of the scopes", "GET /both", full, true},
 		{"all of the scopes: one missing", "GET /both", with(func(c jwt.MapClaims) { c["scope"] = "read:user" }), false},
+		{"all of the scopes: the other missing", "GET /both", with(func(c jwt.MapClaims) { c["scope"] = "openid" }), false},
 		{"SuperTokens st-ev.v", "GET /verified", full, true},
 		{"SuperTokens st-ev.v false", "GET /verified", with(func(c jwt.MapClaims) { c["st-ev"] = map[string]any{"v": false} }), false},
+		{"SuperTokens st-ev not an object", "GET /verified", with(func(c jwt.MapClaims) { c["st-ev"] = true }), false},
 		{"tenant equals", "GET /tenant", with(func(c jwt.MapClaims) { c["org_id"] = "acme" }), true},
 		{"other tenant", "GET /tenant", with(func(c jwt.MapClaims) { c["org_id"] = "evil" }), false},
+		{"tenant that starts like ours", "GET /tenant", with(func(c jwt.MapClaims) { c["org_id"] = "acme-evil" }), false},
+		{"number equals", "GET /seats", with(func(c jwt.MapClaims) { c["seats"] = 5 }), true},
+		{"number equals 5.0", "GET /seats", with(func(c jwt.MapClaims) { c["seats"] = 5.0 }), true},
+		{"other number", "GET /seats", with(func(c jwt.MapClaims) { c["seats"] = 6 }), false},
+		{"number as a string", "GET /seats", with(func(c jwt.MapClaims) { c["seats"] = "5" }), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,34 +111,45 @@ func TestRules(t *testing.T) {
 			if d.Allowed() != tt.allowed {
 				t.Fatalf("allowed = %v (%v), want %v", d.Allowed(), d.Denial, tt.allowed)
 			}
-			if !tt.allowed && (!d.Denial.Forbidden || d.Denial.Code != CodeClaimValidation || d.Denial.Rule != tt.route) {
+			if !tt.allowed && (!d.Denial.Forbidden || d.Denial.Code != jwtverify.CodeClaimValidation || d.Denial.Rule != tt.route) {
 				t.Errorf("denial %+v, want a 403-style claim validation failure naming the rule", d.Denial)
+			}
+			if !tt.allowed && !errors.Is(d.Denial, jwtverify.ErrRule) {
+				t.Errorf("denial %v does not wrap ErrRule", d.Denial)
 			}
 		})
 	}
 }
 
-func TestParseRulesErrors(t *testing.T) {
-	for _, tt := range []struct{ json, want string }{
-		{`{"GET users": {}}`, "malformed route key"},
-		{`{"GET /x": {"permisions": ["a"]}}`, `unknown field "permisions"`},
-		{`{"GET /x": {"claims": [{"equals": true}]}}`, "exactly one of claim or path"},
-		{`{"GET /x": {"claims": [{"claim": "a"}]}}`, "exactly one of equals or contains"},
-		{`{"GET /x": {"anyScopes": ["a b"]}}`, `"a b"`},
-		{`[1]`, "rules"},
+func TestInvalidTokensAreDeniedWithTheirCode(t *testing.T) {
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", testutil.Keys().A))
+	now := now0
+	a, _ := newAuthorizer(t, iss, &now)
+	expired := claimsFor(iss)
+	expired["exp"] = now0.Unix() - 60
+	for _, tt := range []struct {
+		token string
+		code  jwtverify.Code
+	}{
+		{"", jwtverify.CodeJWTInvalid},
+		{"not.a.jwt", jwtverify.CodeJWSInvalid},
+		{sign(t, expired), jwtverify.CodeExpired},
 	} {
-		if _, err := ParseRules([]byte(tt.json)); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("ParseRules(%s) = %v, want %q", tt.json, err, tt.want)
+		d := a.Decide(context.Background(), tt.token, "GET /anything")
+		if d.Allowed() || d.Denial.Code != tt.code || d.Denial.Forbidden || d.Denial.Message == "" {
+			t.Errorf("token %.20q: %+v, want a 401-style denial with code %s", tt.token, d.Denial, tt.code)
 		}
+	}
+	if d := AsDenial(errors.New("boom")); d.Code != jwtverify.CodeAuthError || d.Message == "" || d.Detail() != "boom" {
+		t.Errorf("AsDenial = %+v", d)
 	}
 }
 
 func TestHandleHTTP(t *testing.T) {
-	testKeys()
-	s := newJWKSServer(t, rsaJWK("a", rsaA))
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", testutil.Keys().A))
 	now := now0
-	a, logs := newAuthorizer(t, s, &now)
-	tok := sign(t, jwt.SigningMethodRS256, kid("a"), rsaA, s.claims())
+	a, logs := newAuthorizer(t, iss, &now)
+	tok := sign(t, claimsFor(iss))
 	event := func(route, auth string) json.RawMessage {
 		b, _ := json.Marshal(events.APIGatewayV2CustomAuthorizerV2Request{Version: "2.0", Type: "REQUEST", RouteKey: route,
 			IdentitySource: []string{auth}, RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-1"}})
@@ -114,9 +164,9 @@ func TestHandleHTTP(t *testing.T) {
 		ok.Context["scope"] != "openid read:user" || ok.Context["rule"] != "DELETE /users/{id}" {
 		t.Errorf("allowed response %+v", ok)
 	}
-	c := s.claims()
+	c := claimsFor(iss)
 	c["email_verified"] = false
-	res, _ = a.Handle(context.Background(), event("DELETE /users/{id}", "Bearer "+sign(t, jwt.SigningMethodRS256, kid("a"), rsaA, c)))
+	res, _ = a.Handle(context.Background(), event("DELETE /users/{id}", "Bearer "+sign(t, c)))
 	if res.(events.APIGatewayV2CustomAuthorizerSimpleResponse).IsAuthorized {
 		t.Error("unverified email allowed")
 	}
@@ -136,26 +186,28 @@ func TestHandleHTTP(t *testing.T) {
 	if _, err := a.Handle(context.Background(), json.RawMessage(`{"type":"REQUEST","version":"1.0"}`)); err == nil || !strings.Contains(err.Error(), "unsupported event") {
 		t.Errorf("payload 1.0 event: %v", err)
 	}
+	if _, err := a.Handle(context.Background(), json.RawMessage(`nope`)); err == nil {
+		t.Error("a non-JSON event was answered")
+	}
 }
 
 func TestHandleRESTPolicyCoversTheAPI(t *testing.T) {
-	testKeys()
-	s := newJWKSServer(t, rsaJWK("a", rsaA))
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", testutil.Keys().A))
 	now := now0
-	a, _ := newAuthorizer(t, s, &now)
+	a, _ := newAuthorizer(t, iss, &now)
 	const prefix = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod"
 	rest := func(method, path, token string) events.APIGatewayCustomAuthorizerResponse {
 		t.Helper()
-		res, err := a.HandleREST(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN",
-			AuthorizationToken: "Bearer " + token, MethodArn: prefix + "/" + method + path})
+		raw, _ := json.Marshal(events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + token, MethodArn: prefix + "/" + method + path})
+		res, err := a.Handle(context.Background(), raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res
+		return res.(events.APIGatewayCustomAuthorizerResponse)
 	}
-	c := s.claims()
+	c := claimsFor(iss)
 	c["https://example.com/roles"] = []string{"ops"} // fails GET /admin's rule
-	res := rest("DELETE", "/users/42", sign(t, jwt.SigningMethodRS256, kid("a"), rsaA, c))
+	res := rest("DELETE", "/users/42", sign(t, c))
 	if res.PrincipalID != "auth0|alice" || res.Context["rule"] != "DELETE /users/{id}" || res.Context["code"] != nil {
 		t.Errorf("response %+v", res)
 	}
@@ -163,7 +215,7 @@ func TestHandleRESTPolicyCoversTheAPI(t *testing.T) {
 	if len(st) != 2 || st[0].Effect != "Allow" || !slices.Equal(st[0].Resource, []string{prefix + "/*/*"}) || st[1].Effect != "Deny" {
 		t.Fatalf("policy %+v", st)
 	}
-	for _, want := range []string{prefix + "/GET/admin", prefix + "/GET/ops", prefix + "/GET/tenant"} {
+	for _, want := range []string{prefix + "/GET/admin", prefix + "/GET/ops", prefix + "/GET/tenant", prefix + "/POST/billing"} {
 		if !slices.Contains(st[1].Resource, want) {
 			t.Errorf("deny statement %v lacks %s: the cached policy would let this token into a route its rule refuses", st[1].Resource, want)
 		}
@@ -172,17 +224,19 @@ func TestHandleRESTPolicyCoversTheAPI(t *testing.T) {
 		t.Error("the route the token may use is denied")
 	}
 
-	expired := s.claims()
+	expired := claimsFor(iss)
 	expired["exp"] = now0.Unix() - 3600
-	res = rest("GET", "/anything", sign(t, jwt.SigningMethodRS256, kid("a"), rsaA, expired))
+	res = rest("GET", "/anything", sign(t, expired))
 	if res.PrincipalID != "anonymous" || res.Context["code"] != "ERR_JWT_EXPIRED" || res.Context["error"] != "Token has expired." {
 		t.Errorf("expired token response %+v", res)
 	}
 	if st := res.PolicyDocument.Statement; len(st) != 1 || st[0].Effect != "Deny" || st[0].Resource[0] != prefix+"/*/*" {
 		t.Errorf("invalid token policy %+v, want everything denied", st)
 	}
-	if _, err := a.HandleREST(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", MethodArn: "nonsense"}); err == nil {
-		t.Error("a malformed methodArn was accepted")
+	for _, arn := range []string{"nonsense", "arn:aws:execute-api:eu-west-1:123456789012:abc123", "arn:x/prod"} {
+		if _, err := a.HandleREST(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", MethodArn: arn}); err == nil {
+			t.Errorf("the malformed methodArn %q was accepted", arn)
+		}
 	}
 }
 
@@ -191,7 +245,7 @@ func TestBearerToken(t *testing.T) {
 		"Bearer abc": "abc", "bearer abc": "abc", "BEARER abc": "abc", "Bearer   abc ": "abc",
 		"abc": "abc", " abc": "abc", "Basic abc": "Basic abc", "Bearer": "Bearer", "": "",
 	} {
-		if got := BearerToken(in); got != want {
+		if got := jwtverify.BearerToken(in); got != want {
 			t.Errorf("BearerToken(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -1,0 +1,292 @@
+package jwtverify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtapi/jwtapi/internal/testutil"
+)
+
+func TestKeysUnavailable(t *testing.T) {
+	k := testutil.Keys()
+	tests := []struct {
+		name  string
+		setup func(iss *testutil.Issuer)
+		want  string
+	}{
+		{"issuer down", func(iss *testutil.Issuer) { iss.SetDown(true) }, "503"},
+		{"JWKS not a key set", func(iss *testutil.Issuer) {
+			iss.SetDiscovery(map[string]any{"jwks_uri": iss.Base() + "/.well-known/openid-configuration"})
+		}, "not a JWK Set"},
+		{"discovery for another issuer", func(iss *testutil.Issuer) { iss.SetDiscovery(map[string]any{"issuer": "https://other.example/"}) }, "not \""},
+		{"no jwks_uri", func(iss *testutil.Issuer) { iss.SetDiscovery(map[string]any{"jwks_uri": ""}) }, "no jwks_uri"},
+		{"jwks_uri over http elsewhere", func(iss *testutil.Issuer) {
+			iss.SetDiscovery(map[string]any{"jwks_uri": "http://keys.example.com/jwks"})
+		}, "must use https"},
+		{"JWKS over the size limit", func(iss *testutil.Issuer) { iss.SetPadding(DefaultMaxJWKSBytes + 1000) }, "larger than 150000 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+			tt.setup(iss)
+			now := now0
+			v := newVerifier(t, iss, &now, nil)
+			_, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss)))
+			if !errors.Is(err, ErrKeysUnavailable) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want keys unavailable mentioning %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("JWKS just under the size limit", func(t *testing.T) {
+		iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+		iss.SetPadding(DefaultMaxJWKSBytes - 5000)
+		now := now0
+		if _, err := newVerifier(t, iss, &now, nil).Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss))); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestJWKSURIElsewhereIsNeverUsed: even when the host of a plain-http
+// jwks_uri would answer with a key that verifies the token, it is refused.
+func TestJWKSURIElsewhereIsNeverUsed(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	evil := testutil.NewIssuer(t, testutil.RSAJWK("x", k.Attacker))
+	iss.SetDiscovery(map[string]any{"jwks_uri": "http://keys.evil.example/.well-known/jwks.json"})
+	// Every host resolves to the attacker's server, as a poisoned network would.
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, strings.TrimPrefix(iss.Base(), "http://"))
+	}}}
+	_ = evil
+	now := now0
+	v := newVerifier(t, iss, &now, func(o *Options) { o.HTTPClient = client })
+	_, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "x", k.Attacker, claimsFor(iss)))
+	if !errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("err = %v, want the http jwks_uri refused", err)
+	}
+}
+
+// TestOutageAfterWarmUp: keys fetched before keep verifying, both a cached
+// token and a new one, while the issuer is down; a new kid fails closed.
+func TestOutageAfterWarmUp(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	now := now0
+	v := newVerifier(t, iss, &now, func(o *Options) { o.UnknownKIDPeriod = time.Nanosecond })
+	first := sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss))
+	if _, err := v.Verify(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	iss.SetDown(true)
+	now = now0.Add(2 * time.Hour) // past RefreshInterval: a refresh is attempted and fails
+	c := claimsFor(iss)
+	c["exp"] = now.Add(time.Hour).Unix()
+	c["jti"] = "another"
+	for _, tok := range []string{sign(t, jwt.SigningMethodRS256, "a", k.A, c), sign(t, jwt.SigningMethodRS256, "a", k.A, c)} {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Errorf("issuer down after warm-up: %v, want the known key to keep verifying", err)
+		}
+	}
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "new", k.B, c)); !errors.Is(err, ErrNoKey) {
+		t.Errorf("new kid during the outage: %v, want %v", err, ErrNoKey)
+	}
+}
+
+// TestRecoversWhenTheIssuerComesBack: a cold start during an outage fails
+// closed, and heals by itself once the issuer answers again.
+func TestRecoversWhenTheIssuerComesBack(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	iss.SetDown(true)
+	now := now0
+	v := newVerifier(t, iss, &now, nil)
+	tok := sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss))
+	for range 3 {
+		if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrKeysUnavailable) {
+			t.Fatalf("issuer down: %v", err)
+		}
+	}
+	if f := v.Fetches(); f != 1 {
+		t.Errorf("%d fetches within RetryAfterError of a failure, want 1", f)
+	}
+	iss.SetDown(false)
+	now = now.Add(DefaultRetryAfterError)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("issuer back: %v", err)
+	}
+}
+
+// TestSlowIssuer: with an issuer that answers after 10 s, concurrent first
+// requests share one fetch and all give up within the fetch timeout.
+func TestSlowIssuer(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	iss.SetDelay(10 * time.Second)
+	now := now0
+	v := newVerifier(t, iss, &now, func(o *Options) { o.FetchTimeout = 300 * time.Millisecond })
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := claimsFor(iss)
+			c["jti"] = fmt.Sprint(i)
+			_, errs[i] = v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, c))
+		}()
+	}
+	wg.Wait()
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("six concurrent first requests took %s, want each to give up within the 300 ms timeout", took)
+	}
+	for _, err := range errs {
+		if !errors.Is(err, ErrKeysUnavailable) {
+			t.Errorf("err = %v, want keys unavailable", err)
+		}
+	}
+	if hits := iss.DiscoveryHits.Load(); hits != 1 {
+		t.Errorf("%d discovery requests, want the six requests to share one fetch", hits)
+	}
+}
+
+// TestKnownKeyNeverWaits: while requests with unknown kids wait for a slow
+// refetch, a token whose key is known is verified at once.
+func TestKnownKeyNeverWaits(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	now := now0
+	v := newVerifier(t, iss, &now, func(o *Options) { o.FetchTimeout = time.Second; o.UnknownKIDPeriod = time.Nanosecond })
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss))); err != nil {
+		t.Fatal(err)
+	}
+	iss.SetDelay(10 * time.Second)
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, fmt.Sprint("unknown-", i), k.A, claimsFor(iss)))
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // the unknown kids are waiting now
+	c := claimsFor(iss)
+	c["jti"] = "fresh"
+	start := time.Now()
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, c)); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 200*time.Millisecond {
+		t.Errorf("a fresh token with a known kid took %s behind unknown-kid fetches", took)
+	}
+	wg.Wait()
+	if hits := iss.JWKSHits.Load(); hits > 2 {
+		t.Errorf("%d JWKS requests, want one fetch at a time (the first and one refetch)", hits)
+	}
+}
+
+func TestUnknownKIDFloodFetchesOncePerPeriod(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	now := now0
+	v := newVerifier(t, iss, &now, nil)
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss))); err != nil {
+		t.Fatal(err)
+	}
+	before := iss.JWKSHits.Load()
+	for i := range 200 {
+		now = now0.Add(time.Duration(i) * 100 * time.Millisecond) // 200 requests over 20 s
+		if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, fmt.Sprint("made-up-", i), k.A, claimsFor(iss))); !errors.Is(err, ErrNoKey) {
+			t.Fatalf("unknown kid: %v", err)
+		}
+	}
+	if extra := iss.JWKSHits.Load() - before; extra != 1 {
+		t.Errorf("200 unknown kids within one period caused %d JWKS fetches, want exactly 1", extra)
+	}
+}
+
+// TestRotationAndRevocation: a new kid is fetched when first seen; a key
+// the issuer stops publishing stops verifying, cached tokens included.
+func TestRotationAndRevocation(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	now := now0
+	v := newVerifier(t, iss, &now, func(o *Options) { o.UnknownKIDPeriod = time.Second })
+	old := sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss))
+	if _, err := v.Verify(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	iss.SetKeys(testutil.RSAJWK("a", k.A), testutil.RSAJWK("b", k.B))
+	long := claimsFor(iss)
+	long["exp"] = now0.Add(24 * time.Hour).Unix()
+	fresh := sign(t, jwt.SigningMethodRS256, "b", k.B, long)
+	for _, tok := range []string{fresh, old} {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatalf("during the grace period: %v", err)
+		}
+	}
+	if _, cached, _ := v.Check(context.Background(), old); !cached {
+		t.Error("the old token was not served from the cache after the key set changed only by addition")
+	}
+	iss.SetKeys(testutil.RSAJWK("b", k.B))
+	now = now.Add(DefaultRefreshInterval + time.Minute) // the set is stale: a background refresh starts
+	v.Verify(context.Background(), fresh)
+	waitFor(t, func() bool { return iss.JWKSHits.Load() >= 3 })
+	waitFor(t, func() bool { _, err := v.Verify(context.Background(), old); return errors.Is(err, ErrNoKey) })
+	if _, err := v.Verify(context.Background(), fresh); err != nil {
+		t.Errorf("the new key after the revocation of the old one: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCachedTokens: the time claims of a cached token are checked on every
+// use; a token carrying nbf (Entra, Cognito) keeps working on its second use.
+func TestCachedTokens(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	now := now0
+	v := newVerifier(t, iss, &now, nil)
+	c := claimsFor(iss)
+	c["nbf"] = now0.Unix() - 60
+	tok := sign(t, jwt.SigningMethodRS256, "a", k.A, c)
+	for i, wantCached := range []bool{false, true, true} {
+		_, cached, err := v.Check(context.Background(), tok)
+		if err != nil || cached != wantCached {
+			t.Fatalf("use %d: cached=%v err=%v, want cached=%v and no error", i+1, cached, err, wantCached)
+		}
+	}
+	now = now0.Add(time.Hour)
+	if _, cached, err := v.Check(context.Background(), tok); !errors.Is(err, ErrExpired) || !cached {
+		t.Errorf("cached token after exp: cached=%v err=%v, want expired", cached, err)
+	}
+	future := with(c, func(c jwt.MapClaims) { c["nbf"] = now0.Unix() + 30; c["jti"] = "later" })
+	now = now0
+	later := sign(t, jwt.SigningMethodRS256, "a", k.A, future)
+	if _, err := v.Verify(context.Background(), later); !errors.Is(err, ErrNotYetValid) {
+		t.Fatalf("nbf in the future: %v", err)
+	}
+	now = now0.Add(31 * time.Second)
+	if _, err := v.Verify(context.Background(), later); err != nil {
+		t.Errorf("after nbf: %v", err)
+	}
+}
