@@ -96,5 +96,7 @@ func newStack(scope constructs.Construct, name, description string, s Stage) aws
 	})
 	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String(AppName), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(s.Name), nil)
+	// jwtapi-local serve --stage NAME finds the stage's stacks by this mark.
+	jwtapi.MarkStage(stack, s.Name)
 	return stack
 }

@@ -25,8 +25,7 @@ func ReadCdkJSON(dir string) (map[string]any, error) {
 	return f.Context, nil
 }
 
-// StageApp is what one stage deploys: the HTTP API and, except on the local
-// stage (which only runs on a laptop), the REST API example.
+// StageApp is what one stage deploys: the HTTP API and the REST API example.
 type StageApp struct {
 	Api  *ApiStack
 	Rest *RestStack
@@ -40,11 +39,9 @@ func NewStageApp(scope constructs.Construct, s Stage) (*StageApp, error) {
 	}
 	AddNagChecks(api.Stack)
 	out := &StageApp{Api: api}
-	if !s.Local {
-		if out.Rest, err = NewRestStack(scope, s); err != nil {
-			return nil, err
-		}
-		AddNagChecks(out.Rest.Stack)
+	if out.Rest, err = NewRestStack(scope, s); err != nil {
+		return nil, err
 	}
+	AddNagChecks(out.Rest.Stack)
 	return out, nil
 }

@@ -45,5 +45,8 @@ func NewRestStack(scope constructs.Construct, s Stage) (*RestStack, error) {
 		out.OverrideLogicalId(jsii.String("RestApiEndpoint"))
 		out.SetDescription(jsii.String("Base URL of the REST API"))
 	}
+	if s.Local {
+		refuseDeploy(stack, s.Name)
+	}
 	return &RestStack{Stack: stack, Api: api}, nil
 }

@@ -40,7 +40,7 @@ type message struct {
 // stageStacks are the stacks of one synthesized stage.
 type stageStacks struct {
 	api  *synthesized
-	rest *synthesized // nil for the local stage
+	rest *synthesized
 }
 
 var (
@@ -70,7 +70,7 @@ func TestMain(m *testing.M) {
 // synthStage synthesizes the HTTP API stack of a stage.
 func synthStage(t *testing.T, name string) *synthesized { return synthStacks(t, name).api }
 
-// synthRest synthesizes the REST API stack of a deployable stage.
+// synthRest synthesizes the REST API stack of a stage.
 func synthRest(t *testing.T, name string) *synthesized {
 	s := synthStacks(t, name).rest
 	if s == nil {
@@ -117,9 +117,6 @@ func synthStacks(t *testing.T, name string) *stageStacks {
 		name string
 		into **synthesized
 	}{{stacks.StackName(name), &out.api}, {stacks.RestStackName(name), &out.rest}} {
-		if stage.Local && st.name == stacks.RestStackName(name) {
-			continue
-		}
 		s, err := readAssembly(outdir, st.name)
 		if err != nil {
 			t.Fatalf("stage %s: %v (synth: %v)", name, err, synthErr)

@@ -9,8 +9,6 @@ import (
 	"github.com/jwtapi/jwtapi/stacks"
 )
 
-var deployable = []string{"dev", "prod"}
-
 // methodRoute reads "GET /users/{id}" from a method's construct path.
 func methodRoute(m map[string]any) string {
 	path := m["Metadata"].(map[string]any)["aws:cdk:path"].(string)
@@ -22,7 +20,7 @@ func methodRoute(m map[string]any) string {
 }
 
 func TestRestAuthorizer(t *testing.T) {
-	for _, stage := range deployable {
+	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
 			s := synthRest(t, stage)
 			_, a := s.one(t, "AWS::ApiGateway::Authorizer")
@@ -47,7 +45,7 @@ func TestRestAuthorizer(t *testing.T) {
 // TestRestOnlyDeclaredPublicRoutesAreOpen is the REST security invariant.
 func TestRestOnlyDeclaredPublicRoutesAreOpen(t *testing.T) {
 	declared := stacks.ExampleRestRoutes()
-	for _, stage := range deployable {
+	for _, stage := range allStages {
 		s := synthRest(t, stage)
 		authID, _ := s.one(t, "AWS::ApiGateway::Authorizer")
 		seen := 0
@@ -99,7 +97,7 @@ func TestRestGatewayResponsesCarryCodes(t *testing.T) {
 }
 
 func TestRestStage(t *testing.T) {
-	for _, stage := range deployable {
+	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
 			s := synthRest(t, stage)
 			_, st := s.one(t, "AWS::ApiGateway::Stage")
@@ -117,6 +115,13 @@ func TestRestStage(t *testing.T) {
 			settings := p["MethodSettings"].([]any)[0].(map[string]any)
 			if settings["ThrottlingBurstLimit"] != float64(s.stage.Throttle.Burst) || settings["ThrottlingRateLimit"] != s.stage.Throttle.Rate {
 				t.Errorf("throttling %v", settings)
+			}
+			_, localRule := s.template["Rules"].(map[string]any)["LocalStageIsNotDeployable"]
+			if localRule != s.stage.Local {
+				t.Errorf("deploy-refusal rule present = %v, want %v", localRule, s.stage.Local)
+			}
+			if s.template["Metadata"].(map[string]any)["jwtapi:stage"] != stage {
+				t.Errorf("template metadata %v, want the stage marked for jwtapi-local", s.template["Metadata"])
 			}
 			out := s.template["Outputs"].(map[string]any)["RestApiEndpoint"]
 			if b, _ := json.Marshal(out); !strings.Contains(string(b), "execute-api") {

@@ -38,10 +38,7 @@ func TestSnapshots(t *testing.T) {
 	type snap struct{ golden, stage string }
 	var snaps []snap
 	for _, stage := range allStages {
-		snaps = append(snaps, snap{stage + ".template.json", stage})
-		if stage != "local" {
-			snaps = append(snaps, snap{stage + ".rest.template.json", stage})
-		}
+		snaps = append(snaps, snap{stage + ".template.json", stage}, snap{stage + ".rest.template.json", stage})
 	}
 	for _, sn := range snaps {
 		stage := sn.stage

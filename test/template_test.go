@@ -232,6 +232,9 @@ func TestOutputsAndNames(t *testing.T) {
 			if localRule != s.stage.Local {
 				t.Errorf("deploy-refusal rule present = %v, want %v", localRule, s.stage.Local)
 			}
+			if s.template["Metadata"].(map[string]any)["jwtapi:stage"] != stage {
+				t.Errorf("template metadata %v, want the stage marked for jwtapi-local", s.template["Metadata"])
+			}
 		})
 	}
 }

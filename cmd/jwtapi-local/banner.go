@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
-	"os/exec"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,90 +18,136 @@ import (
 	"github.com/jwtapi/jwtapi/local/issuer"
 )
 
-// printBanner prints the routes, the issuer and ready-to-paste commands.
-func printBanner(w io.Writer, stage, templatePath string, api *gateway.API, iss *issuer.Issuer, base string, took time.Duration) {
-	fmt.Fprintf(w, "\n%s (stage %s) from %s\n\n", api.Name, stage, templatePath)
+// printBanner prints every API with its URL and routes, the issuer, and
+// ready-to-paste commands.
+func (s *server) printBanner(took time.Duration) {
+	w := s.logs
+	apis := s.sorted()
+	var stacks []string
+	for _, a := range apis {
+		if !slices.Contains(stacks, a.api.Stack) {
+			stacks = append(stacks, a.api.Stack)
+		}
+	}
+	from, _ := filepath.Rel(s.p.moduleDir, s.p.cdkOut)
+	fmt.Fprintf(w, "\n%d API(s) of %s from %s\n", len(apis), strings.Join(stacks, ", "), from)
+	for _, a := range apis {
+		kind := "HTTP API"
+		if a.api.Kind == gateway.KindREST {
+			kind = "REST API, stage " + a.api.StageName
+		}
+		fmt.Fprintf(w, "\n  %s (%s)  %s\n", a.api.Name, kind, a.url())
+		printRoutes(w, a.api)
+	}
+	for _, a := range apis {
+		for _, f := range a.api.Functions {
+			if len(f.Unresolved) > 0 {
+				fmt.Fprintf(w, "\n  note: %s gets CloudFormation expressions, not values, for %s (they only resolve in AWS)\n", f.Handler, strings.Join(f.Unresolved, ", "))
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	if s.issuer != nil {
+		fmt.Fprintf(w, "  issuer     %s (embedded; %s)\n", s.issuer.URL, s.f.describeConfig(s.p.moduleDir))
+	}
+	for _, iss := range s.external {
+		fmt.Fprintf(w, "  issuer     %s (tokens verified against its discovery document and JWKS)\n", iss)
+	}
+	endpoints, _ := filepath.Rel(s.p.moduleDir, s.endpointsPath())
+	fmt.Fprintf(w, "  endpoints  %s\n\n", endpoints)
+
+	if s.issuer != nil {
+		s.printTryIt(w, apis)
+	} else {
+		fmt.Fprintf(w, "  Try it, with an access token from your issuer:\n\n    export TOKEN=...\n")
+		for _, a := range apis {
+			printCurls(w, a)
+		}
+	}
+	fmt.Fprintf(w, "\nReady in %.1fs. One line per request below; handler output is prefixed with its function. Ctrl-C stops everything.\n\n", took.Seconds())
+}
+
+// authOf describes how a route is authorized.
+func authOf(r *gateway.Route) string {
+	switch {
+	case r.Mock != nil:
+		return "mock (CORS preflight)"
+	case r.AuthType == "JWT":
+		if len(r.Scopes) > 0 {
+			return "jwt (one of: " + strings.Join(r.Scopes, ", ") + ")"
+		}
+		return "jwt"
+	case r.AuthType == "CUSTOM" && r.Authorizer.Type == "TOKEN":
+		return "token authorizer (" + r.Authorizer.Name + ")"
+	case r.AuthType == "CUSTOM":
+		return "lambda authorizer (" + r.Authorizer.Name + ")"
+	}
+	return "public"
+}
+
+func printRoutes(w io.Writer, api *gateway.API) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  METHOD\tPATH\tAUTH\tHANDLER")
-	var scopes []string
+	fmt.Fprintln(tw, "    METHOD\tPATH\tAUTH\tHANDLER")
 	for _, r := range api.Routes {
-		auth := "public"
-		if r.AuthType == "CUSTOM" {
-			auth = "lambda authorizer (" + r.Authorizer.Name + ")"
-		}
-		if r.AuthType == "JWT" {
-			auth = "jwt"
-			if len(r.Scopes) > 0 {
-				auth += " (one of: " + strings.Join(r.Scopes, ", ") + ")"
-			}
-			for _, s := range r.Scopes {
-				if !slices.Contains(scopes, s) {
-					scopes = append(scopes, s)
-				}
-			}
-		}
 		method, path := r.Key.Method, r.Key.Path
 		if r.Key.IsDefault() {
 			method, path = "*", "$default"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", method, path, auth, r.Function.Handler)
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", method, path, authOf(r), handlerOf(r))
 	}
 	tw.Flush()
-	for _, f := range api.Functions {
-		if len(f.Unresolved) > 0 {
-			fmt.Fprintf(w, "\n  note: %s gets CloudFormation expressions, not values, for %s (they only resolve in AWS)\n", f.Handler, strings.Join(f.Unresolved, ", "))
-		}
-	}
-	var issuers, audiences []string
-	for _, a := range api.Authorizers {
-		issuers = append(issuers, a.Issuer)
-		audiences = append(audiences, a.Audiences...)
-	}
-	fmt.Fprintln(w)
-	if iss != nil {
-		fmt.Fprintf(w, "  issuer   %s (embedded; users, clients and APIs in local/issuer.json)\n", iss.URL)
-	} else if len(issuers) > 0 {
-		fmt.Fprintf(w, "  issuer   %s (real: tokens are verified against its JWKS)\n", strings.Join(issuers, ", "))
-	}
-	fmt.Fprintf(w, "  gateway  %s\n\n", base)
-
-	if iss != nil && len(audiences) > 0 {
-		tok, who, err := demoToken(iss, audiences[0], scopes)
-		if err != nil {
-			fmt.Fprintf(w, "  (no demo token: %v)\n", err)
-		} else {
-			fmt.Fprintf(w, "  Try it, with a fresh token for %s:\n\n", who)
-			fmt.Fprintf(w, "    export TOKEN=%s\n", tok)
-		}
-		printCurls(w, api, base)
-		client, user := passwordGrantDemo(iss)
-		if client != nil && user != nil {
-			fmt.Fprintf(w, "\n  Get another token (password grant; client credentials work too, see README):\n\n")
-			fmt.Fprintf(w, "    curl -s %soauth/token -d grant_type=password -d username=%s -d password=%s \\\n      -d audience=%s -d 'scope=%s' -d client_id=%s -d client_secret=%s\n",
-				iss.URL, user.Username, user.Password, audiences[0], strings.Join(scopes, " "), client.ClientID, client.ClientSecret)
-			fmt.Fprintf(w, "\n  Or mint one directly: go run ./cmd/jwtapi-local token --help\n")
-		}
-	} else {
-		fmt.Fprintf(w, "  Try it, with an access token from your issuer (see README, \"Getting a token\"):\n\n    export TOKEN=...\n")
-		printCurls(w, api, base)
-	}
-	fmt.Fprintf(w, "\nReady in %.1fs. One line per request below; handler output is prefixed with its route. Ctrl-C stops everything.\n\n", took.Seconds())
 }
 
-func printCurls(w io.Writer, api *gateway.API, base string) {
-	for _, r := range api.Routes {
-		if r.Key.IsDefault() {
+// printTryIt prints a fresh token per audience the APIs accept from the
+// embedded issuer, and curl commands for every route.
+func (s *server) printTryIt(w io.Writer, apis []*apiServer) {
+	var all []*gateway.API
+	for _, a := range apis {
+		all = append(all, a.api)
+	}
+	trusted := trustedAudiences(s.issuer.URL, all)
+	auds := slices.Sorted(maps.Keys(trusted))
+	client, user := passwordGrantDemo(s.issuer)
+	for i, aud := range auds {
+		name := "TOKEN"
+		if i > 0 {
+			name = fmt.Sprintf("TOKEN_%d", i+1)
+		}
+		tok, who, err := demoToken(s.issuer, client, user, aud, trusted[aud])
+		if err != nil {
+			fmt.Fprintf(w, "  (no demo token for %s: %v)\n", aud, err)
+			continue
+		}
+		fmt.Fprintf(w, "  Try it, with a fresh token for %s (audience %s):\n\n", who, aud)
+		fmt.Fprintf(w, "    export %s=%s\n", name, tok)
+	}
+	for _, a := range apis {
+		printCurls(w, a)
+	}
+	if client != nil && user != nil && len(auds) > 0 {
+		fmt.Fprintf(w, "\n  Get another token (password grant; client credentials work too):\n\n")
+		fmt.Fprintf(w, "    curl -s %soauth/token -d grant_type=password -d username=%s -d password=%s \\\n      -d audience=%s -d 'scope=%s' -d client_id=%s -d client_secret=%s\n",
+			s.issuer.URL, user.Username, user.Password, auds[0], strings.Join(trusted[auds[0]], " "), client.ClientID, client.ClientSecret)
+		fmt.Fprintf(w, "\n  Or mint one directly: %s token --help\n", s.p.selfCommand())
+	}
+}
+
+func printCurls(w io.Writer, a *apiServer) {
+	fmt.Fprintln(w)
+	for _, r := range a.api.Routes {
+		if r.Key.IsDefault() || r.Mock != nil {
 			continue
 		}
 		path := r.Key.Path
-		for _, s := range r.Key.Segments {
-			if s.Param != "" {
-				path = strings.Replace(path, "{"+s.Param+map[bool]string{true: "+", false: ""}[s.Greedy]+"}", "example", 1)
+		for _, seg := range r.Key.Segments {
+			if seg.Param != "" {
+				path = strings.Replace(path, "{"+seg.Param+map[bool]string{true: "+", false: ""}[seg.Greedy]+"}", "example", 1)
 			}
 		}
-		cmd := fmt.Sprintf("    curl -s -X %s %s%s", r.Key.Method, base, path)
+		target := strings.TrimSuffix(a.url(), "/") + path
+		cmd := fmt.Sprintf("    curl -s -X %s %s", r.Key.Method, target)
 		if r.Key.Method == "GET" {
-			cmd = fmt.Sprintf("    curl -s %s%s", base, path)
+			cmd = fmt.Sprintf("    curl -s %s", target)
 		}
 		if r.AuthType != "NONE" {
 			cmd += ` -H "authorization: Bearer $TOKEN"`
@@ -117,10 +164,9 @@ func printCurls(w io.Writer, api *gateway.API, base string) {
 
 // demoToken gets a token for the most privileged demo user through the
 // issuer's own password grant, as a client would.
-func demoToken(iss *issuer.Issuer, audience string, scopes []string) (string, string, error) {
-	client, user := passwordGrantDemo(iss)
+func demoToken(iss *issuer.Issuer, client *issuer.Client, user *issuer.User, audience string, scopes []string) (string, string, error) {
 	if client == nil || user == nil {
-		return "", "", fmt.Errorf("local/issuer.json has no password-grant client or no user")
+		return "", "", fmt.Errorf("the issuer has no password-grant client or no user")
 	}
 	form := url.Values{"grant_type": {"password"}, "username": {user.Username}, "password": {user.Password},
 		"audience": {audience}, "scope": {strings.Join(scopes, " ")}, "client_id": {client.ClientID}, "client_secret": {client.ClientSecret}}
@@ -163,14 +209,11 @@ func passwordGrantDemo(iss *issuer.Issuer) (*issuer.Client, *issuer.User) {
 	return client, user
 }
 
-// runGo runs the go command in dir and returns its output.
-func runGo(dir string, args ...string) (string, error) {
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go %s: %v: %s", strings.Join(args, " "), err, errb.String())
+// selfCommand is how the user runs jwtapi-local in their setting.
+func (p *project) selfCommand() string {
+	data, _ := os.ReadFile(filepath.Join(p.moduleDir, "go.mod"))
+	if strings.HasPrefix(string(data), "module github.com/jwtapi/jwtapi\n") {
+		return "go run ./cmd/jwtapi-local"
 	}
-	return out.String(), nil
+	return "go run github.com/jwtapi/jwtapi/cmd/jwtapi-local"
 }

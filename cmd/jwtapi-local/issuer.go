@@ -3,17 +3,24 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
+	"github.com/jwtapi/jwtapi/local/assembly"
+	"github.com/jwtapi/jwtapi/local/gateway"
 	"github.com/jwtapi/jwtapi/local/issuer"
 )
 
@@ -24,44 +31,160 @@ type issuerFlags struct {
 
 func (f *issuerFlags) register(fs *flagSet) {
 	fs.StringVar(&f.addr, "issuer-addr", envOr("ISSUER_ADDR", "127.0.0.1:4000"), "embedded issuer address (env ISSUER_ADDR)")
-	fs.StringVar(&f.config, "issuer-config", "local/issuer.json", "users, clients and APIs of the embedded issuer")
-	fs.StringVar(&f.state, "state", ".local", "state folder (signing keys, builds); git-ignored")
+	fs.StringVar(&f.config, "issuer-config", "", "users, clients and APIs of the embedded issuer (default: local/issuer.json of the module if it exists, else built-in demo users granted the scopes the served routes ask for)")
+	fs.StringVar(&f.state, "state", ".local", "state folder (signing keys, builds, endpoints.json); git-ignored")
 }
 
 func (f *issuerFlags) url() string { return "http://" + f.addr + "/" }
 
 // resolve makes relative paths relative to the Go module, so the command
 // works from any directory of the project.
-func (f *issuerFlags) resolve() error {
+func (f *issuerFlags) resolve() (string, error) {
 	moduleDir, err := gobuild.ModuleDir(".")
 	if err != nil {
-		return fmt.Errorf("%v: run jwtapi-local inside your Go module", err)
+		return "", fmt.Errorf("%v: run jwtapi-local inside your Go module", err)
 	}
 	for _, p := range []*string{&f.config, &f.state} {
-		if !filepath.IsAbs(*p) {
+		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(moduleDir, *p)
 		}
 	}
-	return nil
+	if f.config == "" {
+		if def := filepath.Join(moduleDir, "local", "issuer.json"); fileExists(def) {
+			f.config = def
+		}
+	}
+	return moduleDir, nil
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func (f *issuerFlags) keyStore() (*issuer.KeyStore, error) {
-	if err := f.resolve(); err != nil {
+	if _, err := f.resolve(); err != nil {
 		return nil, err
 	}
 	return issuer.OpenKeyStore(filepath.Join(f.state, "issuer"), nil)
 }
 
-func (f *issuerFlags) open() (*issuer.Issuer, error) {
+// open returns the embedded issuer: its users, clients and APIs from
+// --issuer-config (or local/issuer.json), else built for the APIs served.
+func (f *issuerFlags) open(apis []*gateway.API) (*issuer.Issuer, error) {
 	keys, err := f.keyStore()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := issuer.LoadConfig(f.config)
-	if err != nil {
+	var cfg *issuer.Config
+	if f.config != "" {
+		if cfg, err = issuer.LoadConfig(f.config); err != nil {
+			return nil, err
+		}
+	} else if cfg, err = demoConfig(f.url(), apis); err != nil {
 		return nil, err
 	}
 	return issuer.New(f.url(), cfg, keys, nil), nil
+}
+
+// describeConfig says where the issuer's users come from, for the banner.
+func (f *issuerFlags) describeConfig(moduleDir string) string {
+	if f.config == "" {
+		return "built-in demo users and clients (--issuer-config to use your own)"
+	}
+	if rel, err := filepath.Rel(moduleDir, f.config); err == nil && !strings.HasPrefix(rel, "..") {
+		return "users, clients and APIs in " + rel
+	}
+	return "users, clients and APIs in " + f.config
+}
+
+// fallbackAudience is the audience of tokens when nothing says otherwise.
+const fallbackAudience = "https://api.jwtapi.local"
+
+// demoConfig is the embedded issuer's built-in configuration: one API per
+// audience that the served APIs accept from this issuer, defining the
+// scopes and permissions their routes ask for; a reader, an admin with every
+// scope and a verified email, and the same admin unverified; a
+// password-grant client and a machine client granted every scope.
+func demoConfig(issuerURL string, apis []*gateway.API) (*issuer.Config, error) {
+	scopes := trustedAudiences(issuerURL, apis)
+	if len(scopes) == 0 {
+		scopes = map[string][]string{fallbackAudience: {"read:user"}}
+	}
+	cfg := &issuer.Config{Clients: []issuer.Client{
+		{ClientID: "local-cli", ClientSecret: "local-cli-secret", Name: "Local CLI (password grant)", GrantTypes: []string{issuer.GrantPassword}},
+		{ClientID: "local-machine", ClientSecret: "local-machine-secret", Name: "Machine to machine", GrantTypes: []string{issuer.GrantClientCredentials}, Grants: map[string][]string{}},
+	}}
+	reader, admin := map[string][]string{}, map[string][]string{}
+	for _, aud := range slices.Sorted(maps.Keys(scopes)) {
+		s := scopes[aud]
+		cfg.APIs = append(cfg.APIs, issuer.API{Identifier: aud, Name: aud, Scopes: s})
+		cfg.Clients[1].Grants[aud] = s
+		admin[aud] = s
+		reader[aud] = s[:1]
+		for _, x := range s {
+			if strings.HasPrefix(x, "read") {
+				reader[aud] = []string{x}
+				break
+			}
+		}
+	}
+	cfg.Users = []issuer.User{
+		{UserID: "auth0|reader", Username: "reader@example.com", Password: "reader-password", Permissions: reader,
+			Claims: map[string]any{"email": "reader@example.com", "email_verified": true}},
+		{UserID: "auth0|admin", Username: "admin@example.com", Password: "admin-password", Permissions: admin,
+			Claims: map[string]any{"email": "admin@example.com", "email_verified": true, "https://jwtapi.local/roles": []string{"admin"}}},
+		{UserID: "auth0|unverified-admin", Username: "unverified@example.com", Password: "unverified-password", Permissions: admin,
+			Claims: map[string]any{"email": "unverified@example.com", "email_verified": false}},
+	}
+	return cfg, cfg.Validate()
+}
+
+// trustedAudiences maps each audience that the APIs accept from issuerURL
+// to the scopes and permissions their routes and rules ask for (sorted).
+func trustedAudiences(issuerURL string, apis []*gateway.API) map[string][]string {
+	out := map[string][]string{}
+	add := func(auds []string, scopes ...[]string) {
+		for _, aud := range auds {
+			if _, ok := out[aud]; !ok {
+				out[aud] = nil
+			}
+			for _, list := range scopes {
+				for _, s := range list {
+					if !slices.Contains(out[aud], s) {
+						out[aud] = append(out[aud], s)
+					}
+				}
+			}
+		}
+	}
+	for _, api := range apis {
+		for _, r := range api.Routes {
+			if a := r.Authorizer; a != nil && a.Type == "JWT" && a.Issuer == issuerURL {
+				add(a.Audiences, r.Scopes)
+			}
+		}
+		for _, a := range api.Authorizers {
+			if a.Function == nil || a.Function.Env[authzspec.EnvIssuer] != issuerURL {
+				continue
+			}
+			c, err := authzspec.FromEnv(func(k string) string { return a.Function.Env[k] })
+			if err != nil {
+				continue
+			}
+			add(c.Audiences)
+			for _, rule := range c.Rules {
+				add(c.Audiences, rule.AnyScopes, rule.AllScopes, rule.Permissions)
+			}
+		}
+	}
+	for aud := range out {
+		if len(out[aud]) == 0 {
+			out[aud] = []string{"read:user"}
+		}
+		slices.Sort(out[aud])
+	}
+	return out
 }
 
 // listen binds addr, explaining what to do when it is taken.
@@ -73,24 +196,41 @@ func listen(addr, what, envName string) (net.Listener, error) {
 	return l, nil
 }
 
+// serveHTTP serves h on l with timeouts a client cannot outlast: a body
+// trickling in, or thousands of idle keep-alive connections, are cut off
+// instead of holding connections open forever.
 func serveHTTP(l net.Listener, h http.Handler) *http.Server {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// The whole request, body included, as API Gateway's 30 s
+		// integration timeout would allow.
+		ReadTimeout: 30 * time.Second,
+		// A slow function (30 s at most) and a Lambda authorizer (10 s) still answer.
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    60 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+	}
 	go srv.Serve(l)
 	return srv
 }
 
 func runIssuer(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("issuer", "jwtapi-local issuer: run only the embedded Auth0-like issuer.", stderr)
+	fs := newFlagSet("issuer", `jwtapi-local issuer: run only the embedded Auth0-like issuer.
+
+Without --issuer-config (and no local/issuer.json in the module), its demo
+users are granted the scopes of the APIs in the synthesized app (cdk.out).`, stderr)
 	var f issuerFlags
 	f.register(fs)
+	cdkOut := fs.String("cdk-out", "cdk.out", "cloud assembly whose APIs the built-in demo users are made for")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	iss, err := f.open()
+	iss, err := f.open(assemblyAPIs(*cdkOut))
 	if err != nil {
 		return err
 	}
-	l, err := listen(f.addr, "the embedded issuer", "ISSUER_ADDR")
+	l, err := listen(f.addr, "the embedded issuer", "ISSUER_ADDR or --issuer-addr")
 	if err != nil {
 		return err
 	}
@@ -102,8 +242,42 @@ func runIssuer(args []string, stdout, stderr io.Writer) error {
 	return srv.Close()
 }
 
+// assemblyAPIs reads every API of the synthesized app, if there is one; it
+// only informs defaults, so a missing or broken assembly gives none.
+func assemblyAPIs(cdkOut string) []*gateway.API {
+	if moduleDir, err := gobuild.ModuleDir("."); err == nil && !filepath.IsAbs(cdkOut) {
+		if app := findAppDir(mustAbs("."), moduleDir); app != "" {
+			cdkOut = filepath.Join(app, cdkOut)
+		} else {
+			cdkOut = filepath.Join(moduleDir, cdkOut)
+		}
+	}
+	stacks, err := assembly.Read(cdkOut)
+	if err != nil {
+		return nil
+	}
+	var apis []*gateway.API
+	for _, s := range stacks {
+		if found, err := gateway.ParseTemplate(s.Template, s.Name); err == nil {
+			apis = append(apis, found...)
+		}
+	}
+	return apis
+}
+
+func mustAbs(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return abs
+}
+
 func runToken(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token", `jwtapi-local token: print an access token signed by the embedded issuer's current key.
+
+Its audience is, unless --aud says otherwise, the one the synthesized app's
+APIs (cdk.out) accept from the embedded issuer.
 
 Examples:
   jwtapi-local token --sub 'auth0|me' --scope 'read:user write:user'
@@ -111,8 +285,9 @@ Examples:
   jwtapi-local token --not-before 10m --claim email_verified=true --claim 'https://x/roles=["admin"]'`, stderr)
 	var f issuerFlags
 	f.register(fs)
+	cdkOut := fs.String("cdk-out", "cdk.out", "cloud assembly whose APIs give the default audience")
 	sub := fs.String("sub", "auth0|local-user", "subject (sub)")
-	aud := fs.String("aud", "https://api.jwtapi.local", "audiences, comma-separated (empty: no aud claim)")
+	aud := fs.String("aud", "", "audiences, comma-separated; --aud '' leaves aud out (default: the served APIs' audience)")
 	scope := fs.String("scope", "read:user", "space-delimited scopes (empty: no scope claim)")
 	perms := fs.String("permissions", "", "Auth0 RBAC permissions, comma-separated")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime (exp - iat)")
@@ -123,13 +298,19 @@ Examples:
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	iss, err := f.open()
+	apis := assemblyAPIs(*cdkOut)
+	iss, err := f.open(apis)
 	if err != nil {
 		return err
 	}
 	o := issuer.MintOptions{Subject: *sub, Scope: *scope, Claims: claims, Lifetime: *ttl}
-	if *aud != "" {
+	audSet := false
+	fs.Visit(func(fl *flag.Flag) { audSet = audSet || fl.Name == "aud" })
+	switch {
+	case audSet && *aud != "":
 		o.Audiences = strings.Split(*aud, ",")
+	case !audSet:
+		o.Audiences = []string{defaultAudience(iss, apis)}
 	}
 	if *perms != "" {
 		o.Permissions = strings.Split(*perms, ",")
@@ -146,6 +327,18 @@ Examples:
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// defaultAudience is the audience the served APIs accept from the embedded
+// issuer, else the issuer's first API, else fallbackAudience.
+func defaultAudience(iss *issuer.Issuer, apis []*gateway.API) string {
+	if auds := slices.Sorted(maps.Keys(trustedAudiences(iss.URL, apis))); len(auds) > 0 {
+		return auds[0]
+	}
+	if cfg := iss.Config(); len(cfg.APIs) > 0 {
+		return cfg.APIs[0].Identifier
+	}
+	return fallbackAudience
 }
 
 // claimFlags collects --claim name=value.

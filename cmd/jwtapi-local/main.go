@@ -1,8 +1,9 @@
-// Command jwtapi-local runs the synthesized API on your laptop: a local API
-// Gateway HTTP API with the same JWT authorizer decisions, the project's
-// handlers as real processes, and an embedded Auth0-like issuer.
+// Command jwtapi-local runs a synthesized CDK app on your laptop: every
+// API Gateway HTTP API and REST API of its stacks, each on its own port,
+// with API Gateway's authorizer decisions, the handlers as real processes,
+// and an embedded Auth0-like issuer when the app trusts it.
 //
-//	jwtapi-local [serve] [flags]   serve a synthesized stage (make dev runs this)
+//	jwtapi-local [serve] [flags]   synthesize when needed and serve the APIs (make dev runs this)
 //	jwtapi-local issuer [flags]    run only the embedded issuer
 //	jwtapi-local token [flags]     mint a token with the embedded issuer's key
 //	jwtapi-local rotate [flags]    rotate the embedded issuer's signing key
@@ -17,18 +18,25 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
-const usage = `jwtapi-local runs the synthesized API on your laptop, no AWS account needed.
+const usage = `jwtapi-local runs your CDK app's APIs on your laptop, no AWS account needed.
 
 Usage:
-  jwtapi-local [serve] [flags]   serve a synthesized stage: local gateway (+ embedded issuer for the local stage)
+  jwtapi-local [serve] [flags]   serve every HTTP and REST API of the app (synthesizing it when its code changed),
+                                 each on its own port, with the embedded issuer when the app trusts it
   jwtapi-local issuer [flags]    run only the embedded Auth0-like issuer
   jwtapi-local token [flags]     print a token signed by the embedded issuer's key
   jwtapi-local rotate [flags]    rotate the embedded issuer's signing key (old key stays published for --grace)
 
 Run "jwtapi-local <command> --help" for a command's flags.
 `
+
+// commands are the subcommands, by name.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"serve": runServe, "issuer": runIssuer, "token": runToken, "rotate": runRotate,
+}
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -41,22 +49,20 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "issuer" || args[0] == "token" || args[0] == "rotate") {
-		cmd, args = args[0], args[1:]
-	} else if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		return runServe(args, stdout, stderr) // flags only: serve
+	}
+	switch name := args[0]; name {
+	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	default:
+		cmd, ok := commands[name]
+		if !ok {
+			return fmt.Errorf("unknown command %q; the commands are serve, issuer, token and rotate (jwtapi-local --help)", name)
+		}
+		return cmd(args[1:], stdout, stderr)
 	}
-	switch cmd {
-	case "issuer":
-		return runIssuer(args, stdout, stderr)
-	case "token":
-		return runToken(args, stdout, stderr)
-	case "rotate":
-		return runRotate(args, stdout, stderr)
-	}
-	return runServe(args, stdout, stderr)
 }
 
 // envOr returns the environment variable's value, or def.

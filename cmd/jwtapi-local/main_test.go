@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,22 +19,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
-// cdkOut writes a cloud assembly holding the real local-stage template (the
-// snapshot the test package keeps current), trusting an issuer at issuerAddr.
-func cdkOut(t *testing.T, issuerAddr string) string {
+// cdkOut writes a cloud assembly holding the real local-stage templates
+// (the snapshots the test package keeps current: an HTTP API and a REST
+// API), trusting the issuer at issuerURL.
+func cdkOut(t *testing.T, issuerURL string) string {
 	t.Helper()
-	tpl, err := os.ReadFile(filepath.Join("..", "..", "test", "testdata", "local.template.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl = bytes.ReplaceAll(tpl, []byte("http://127.0.0.1:4000/"), []byte("http://"+issuerAddr+"/"))
 	dir := t.TempDir()
-	manifest := `{"version":"54.0.0","artifacts":{"JwtApi-local":{"type":"aws:cloudformation:stack","properties":{"templateFile":"JwtApi-local.template.json"}}}}`
-	os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644)
-	os.WriteFile(filepath.Join(dir, "JwtApi-local.template.json"), tpl, 0o644)
+	artifacts := map[string]any{}
+	for stack, file := range map[string]string{"JwtApi-local": "local.template.json", "JwtRestApi-local": "local.rest.template.json"} {
+		tpl, err := os.ReadFile(filepath.Join("..", "..", "test", "testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tpl = bytes.ReplaceAll(tpl, []byte("http://127.0.0.1:4000/"), []byte(issuerURL))
+		os.WriteFile(filepath.Join(dir, stack+".template.json"), tpl, 0o644)
+		artifacts[stack] = map[string]any{"type": "aws:cloudformation:stack", "properties": map[string]any{"templateFile": stack + ".template.json"}}
+	}
+	manifest, _ := json.Marshal(map[string]any{"version": "54.0.0", "artifacts": artifacts})
+	os.WriteFile(filepath.Join(dir, "manifest.json"), manifest, 0o644)
 	return dir
 }
 
@@ -60,82 +69,135 @@ func children(pid int) []int {
 	return out
 }
 
-func TestServeThenCtrlCLeavesNothingBehind(t *testing.T) {
-	bin := buildCommand(t)
-	addr, issuerAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--issuer-addr", issuerAddr, "--cdk-out", cdkOut(t, issuerAddr), "--state", t.TempDir())
+// started is a running jwtapi-local and what it printed until ready.
+type started struct {
+	cmd    *exec.Cmd
+	banner string
+	stderr *bytes.Buffer
+	lines  chan string
+}
+
+// serve runs the built command until its banner says it is ready.
+func serve(t *testing.T, bin string, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	s := &started{cmd: cmd, stderr: &bytes.Buffer{}, lines: make(chan string, 1000)}
+	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	lines := make(chan string, 1000)
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			lines <- sc.Text()
+			s.lines <- sc.Text()
 		}
-		close(lines)
+		close(s.lines)
 	}()
 	var banner strings.Builder
 	deadline := time.After(3 * time.Minute)
-wait:
 	for {
 		select {
-		case l, ok := <-lines:
+		case l, ok := <-s.lines:
 			if !ok {
-				t.Fatalf("jwtapi-local exited before it was ready:\n%s\n%s", banner.String(), stderr.String())
+				t.Fatalf("jwtapi-local exited before it was ready:\n%s\n%s", banner.String(), s.stderr.String())
 			}
 			banner.WriteString(l + "\n")
 			if strings.HasPrefix(l, "Ready in") {
-				break wait
+				s.banner = banner.String()
+				return s
 			}
 		case <-deadline:
 			t.Fatalf("not ready after 3 minutes:\n%s", banner.String())
 		}
 	}
-	b := banner.String()
-	squeezed := strings.Join(strings.Fields(b), " ")
-	for _, want := range []string{"GET /private jwt (one of: read:user)", "GET /public public", "DELETE /users/{id} lambda authorizer (lambda-jwt)",
-		"issuer http://" + issuerAddr + "/ (embedded", "gateway http://" + addr, "export TOKEN=", `curl -s http://` + addr + `/private -H "authorization: Bearer $TOKEN"`} {
-		if !strings.Contains(squeezed, want) {
-			t.Errorf("banner lacks %q:\n%s", want, b)
-		}
+}
+
+// call sends a request and returns the status and body.
+func call(t *testing.T, method, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	if token != "" {
+		req.Header.Set("authorization", "Bearer "+token)
 	}
-	// The printed token works, as pasted.
-	tok := ""
-	for _, l := range strings.Split(b, "\n") {
-		if _, after, ok := strings.Cut(l, "export TOKEN="); ok {
-			tok = after
-		}
-	}
-	req, _ := http.NewRequest("GET", "http://"+addr+"/me", nil)
-	req.Header.Set("authorization", "Bearer "+tok)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// endpoints reads <state>/endpoints.json.
+func endpoints(t *testing.T, state string) map[string]map[string]any {
+	t.Helper()
+	var e map[string]map[string]any
+	b, err := os.ReadFile(filepath.Join(state, "endpoints.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &e)
+	}
+	if err != nil {
+		t.Fatalf("endpoints.json: %v", err)
+	}
+	return e
+}
+
+func TestServeThenCtrlCLeavesNothingBehind(t *testing.T) {
+	bin := buildCommand(t)
+	addr, issuerAddr, state := testutil.FreeAddr(t), testutil.FreeAddr(t), t.TempDir()
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	restAddr := net.JoinHostPort(host, strconv.Itoa(p+1))
+	s := serve(t, bin, "--addr", addr, "--issuer-addr", issuerAddr, "--cdk-out", cdkOut(t, "http://"+issuerAddr+"/"), "--state", state, "--synth", "never")
+	squeezed := strings.Join(strings.Fields(s.banner), " ")
+	for _, want := range []string{
+		"jwt-api-local (HTTP API) http://" + addr + "/", "jwt-api-rest-local (REST API, stage local) http://" + restAddr + "/local/",
+		"GET /private jwt (one of: read:user)", "GET /public public", "DELETE /users/{id} lambda authorizer (lambda-jwt)",
+		"GET /private token authorizer (lambda-jwt) functions/rest",
+		"issuer http://" + issuerAddr + "/ (embedded", "export TOKEN=", `curl -s http://` + addr + `/private -H "authorization: Bearer $TOKEN"`,
+		`curl -s http://` + restAddr + `/local/private -H "authorization: Bearer $TOKEN"`} {
+		if !strings.Contains(squeezed, want) {
+			t.Errorf("banner lacks %q:\n%s", want, s.banner)
+		}
+	}
+	e := endpoints(t, state)
+	if e["JwtApi-local/Api9AF3637B"]["url"] != "http://"+addr+"/" || e["JwtApi-local/Api9AF3637B"]["kind"] != "http" ||
+		e["JwtRestApi-local/RestApiFA9A4412"]["url"] != "http://"+restAddr+"/local/" || e["JwtRestApi-local/RestApiFA9A4412"]["kind"] != "rest" ||
+		e["JwtRestApi-local/RestApiFA9A4412"]["name"] != "jwt-api-rest-local" {
+		t.Errorf("endpoints.json = %v", e)
+	}
+	// The printed token works, as pasted, on both APIs.
+	tok := ""
+	for _, l := range strings.Split(s.banner, "\n") {
+		if _, after, ok := strings.Cut(l, "export TOKEN="); ok {
+			tok = after
+		}
+	}
 	var me map[string]any
-	json.NewDecoder(res.Body).Decode(&me)
-	res.Body.Close()
-	if res.StatusCode != 200 || me["subject"] != "auth0|admin" {
-		t.Errorf("GET /me with the banner's token: %d %v", res.StatusCode, me)
+	status, body := call(t, "GET", "http://"+addr+"/me", tok)
+	json.Unmarshal([]byte(body), &me)
+	if status != 200 || me["subject"] != "auth0|admin" {
+		t.Errorf("GET /me with the banner's token: %d %v", status, me)
 	}
-	// The banner's token also passes the Lambda authorizer's rule.
-	req, _ = http.NewRequest("DELETE", "http://"+addr+"/users/7", nil)
-	req.Header.Set("authorization", "Bearer "+tok)
-	if res, err = http.DefaultClient.Do(req); err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Errorf("DELETE /users/7 with the banner's token: %d", res.StatusCode)
+	for _, c := range []struct {
+		method, url, token string
+		want               int
+	}{
+		{"DELETE", "http://" + addr + "/users/7", tok, 200},
+		{"GET", "http://" + restAddr + "/local/private", tok, 200},
+		{"DELETE", "http://" + restAddr + "/local/users/7", tok, 200},
+		{"GET", "http://" + restAddr + "/local/private", "", 401},
+		{"GET", "http://" + restAddr + "/local/public", "", 200},
+	} {
+		if status, body := call(t, c.method, c.url, c.token); status != c.want {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.url, status, body, c.want)
+		}
 	}
 	// Client credentials through the embedded issuer, then the API.
-	res, err = http.PostForm("http://"+issuerAddr+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
+	res, err := http.PostForm("http://"+issuerAddr+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {"local-machine"}, "client_secret": {"local-machine-secret"}, "audience": {"https://api.jwtapi.local"}})
 	if err != nil {
 		t.Fatal(err)
@@ -143,28 +205,21 @@ wait:
 	var tr map[string]any
 	json.NewDecoder(res.Body).Decode(&tr)
 	res.Body.Close()
-	req, _ = http.NewRequest("GET", "http://"+addr+"/private", nil)
-	req.Header.Set("authorization", "Bearer "+tr["access_token"].(string))
-	res, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Errorf("GET /private with a client-credentials token: %d", res.StatusCode)
+	if status, _ := call(t, "GET", "http://"+addr+"/private", tr["access_token"].(string)); status != 200 {
+		t.Errorf("GET /private with a client-credentials token: %d", status)
 	}
 
-	kids := children(cmd.Process.Pid)
-	if len(kids) < 6 {
-		t.Errorf("%d handler processes, want at least one per function", len(kids))
+	kids := children(s.cmd.Process.Pid)
+	if len(kids) < 4 {
+		t.Errorf("%d handler processes, want several", len(kids))
 	}
-	cmd.Process.Signal(syscall.SIGINT)
+	s.cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- s.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("exit after Ctrl-C: %v\n%s", err, stderr.String())
+			t.Errorf("exit after Ctrl-C: %v\n%s", err, s.stderr.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("jwtapi-local did not stop within 10 s of Ctrl-C")
@@ -174,11 +229,50 @@ wait:
 			t.Errorf("handler process %d survived Ctrl-C", pid)
 		}
 	}
-	for _, port := range []string{addr, issuerAddr} {
-		if c, err := net.Dial("tcp", port); err == nil {
+	for _, a := range []string{addr, restAddr, issuerAddr} {
+		if c, err := net.Dial("tcp", a); err == nil {
 			c.Close()
-			t.Errorf("%s still accepts connections", port)
+			t.Errorf("%s still accepts connections", a)
 		}
+	}
+}
+
+// TestExternalLoopbackIssuer: an app trusting another OIDC server on
+// loopback (a local Keycloak, say) is served against that server; no
+// embedded issuer runs, and tokens it signs pass both APIs.
+func TestExternalLoopbackIssuer(t *testing.T) {
+	bin := buildCommand(t)
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("ext", k.A))
+	addr, issuerAddr, state := testutil.FreeAddr(t), testutil.FreeAddr(t), t.TempDir()
+	s := serve(t, bin, "--addr", addr, "--issuer-addr", issuerAddr, "--cdk-out", cdkOut(t, iss.URL()), "--state", state, "--synth", "never")
+	if !strings.Contains(s.banner, "issuer     "+iss.URL()+" (tokens verified against its discovery document") || strings.Contains(s.banner, "embedded") {
+		t.Errorf("banner:\n%s", s.banner)
+	}
+	if c, err := net.Dial("tcp", issuerAddr); err == nil {
+		c.Close()
+		t.Errorf("an embedded issuer listens on %s although no API trusts it", issuerAddr)
+	}
+	tok := testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": "ext"}, k.A, jwt.MapClaims{
+		"iss": iss.URL(), "aud": "https://api.jwtapi.local", "sub": "kc|ada", "scope": "read:user", "permissions": []string{"delete:user"},
+		"email_verified": true, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()})
+	e := endpoints(t, state)
+	rest := e["JwtRestApi-local/RestApiFA9A4412"]["url"].(string)
+	for _, c := range []struct {
+		method, url string
+		want        int
+	}{
+		{"GET", "http://" + addr + "/private", 200}, {"DELETE", "http://" + addr + "/users/1", 200},
+		{"GET", rest + "private", 200}, {"DELETE", rest + "users/1", 200},
+	} {
+		if status, body := call(t, c.method, c.url, tok); status != c.want {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.url, status, body, c.want)
+		}
+	}
+	forged := testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": "ext"}, k.Attacker, jwt.MapClaims{
+		"iss": iss.URL(), "aud": "https://api.jwtapi.local", "sub": "x", "scope": "read:user", "exp": time.Now().Add(time.Hour).Unix()})
+	if status, _ := call(t, "GET", "http://"+addr+"/private", forged); status != 401 {
+		t.Errorf("a token signed by another key: %d, want 401", status)
 	}
 }
 
@@ -194,37 +288,43 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v printed too little help:\n%s", args, text)
 		}
 	}
+	var out, errb bytes.Buffer
+	if err := run([]string{"bogus"}, &out, &errb); err == nil || !strings.Contains(err.Error(), `unknown command "bogus"; the commands are serve, issuer, token and rotate`) {
+		t.Errorf("unknown command: %v", err)
+	}
+	if err := run([]string{"serve", "extra"}, &out, &errb); err == nil || !strings.Contains(err.Error(), `serve takes flags only, not "extra"`) {
+		t.Errorf("stray argument: %v", err)
+	}
 }
 
 func TestServeExplainsWhatToRun(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run([]string{"serve", "--cdk-out", t.TempDir(), "--stage", "local"}, &out, &errb)
-	if err == nil || !strings.Contains(err.Error(), "run `make dev STAGE=local`") {
+	state := t.TempDir()
+	err := run([]string{"serve", "--cdk-out", t.TempDir(), "--stage", "local", "--synth", "never", "--state", state}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "run `make synth STAGE=local` first") {
 		t.Errorf("missing cdk.out: %v", err)
 	}
-	dir := cdkOut(t, "127.0.0.1:4000")
-	err = run([]string{"serve", "--cdk-out", dir, "--stage", "prod"}, &out, &errb)
-	if err == nil || !strings.Contains(err.Error(), "holds no stack for stage prod (it holds JwtApi-local)") {
+	dir := cdkOut(t, "http://127.0.0.1:4000/")
+	err = run([]string{"serve", "--cdk-out", dir, "--stage", "prod", "--synth", "never", "--state", state}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), `no stack is marked with stage "prod"; it holds JwtApi-local (stage local), JwtRestApi-local (stage local)`) {
 		t.Errorf("wrong stage: %v", err)
 	}
-	old := time.Now().Add(-24 * time.Hour)
-	os.Chtimes(filepath.Join(dir, "JwtApi-local.template.json"), old, old)
-	err = run([]string{"serve", "--cdk-out", dir, "--stage", "local"}, &out, &errb)
-	if err == nil || !strings.Contains(err.Error(), "changed since the last synth") {
-		t.Errorf("stale template: %v", err)
+	err = run([]string{"serve", "--cdk-out", dir, "--stack", "JwtApi", "--synth", "never", "--state", state}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), `no stack named "JwtApi"`) {
+		t.Errorf("wrong stack: %v", err)
 	}
-	dir = cdkOut(t, "127.0.0.1:4999")
-	err = run([]string{"serve", "--cdk-out", dir, "--stage", "local", "--issuer-addr", "127.0.0.1:4000", "--state", t.TempDir()}, &out, &errb)
-	if err == nil || !strings.Contains(err.Error(), "trusts the issuer http://127.0.0.1:4999/") {
-		t.Errorf("issuer address mismatch: %v", err)
+	err = run([]string{"serve", "--cdk-out", dir, "--synth", "sometimes", "--state", state}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "--synth") {
+		t.Errorf("bad --synth: %v", err)
 	}
 }
 
 func TestTokenAndRotate(t *testing.T) {
 	state := t.TempDir()
+	assembly := cdkOut(t, "http://127.0.0.1:4000/")
 	mint := func(args ...string) map[string]any {
 		var out, errb bytes.Buffer
-		if err := run(append([]string{"token", "--state", state}, args...), &out, &errb); err != nil {
+		if err := run(append([]string{"token", "--state", state, "--cdk-out", assembly}, args...), &out, &errb); err != nil {
 			t.Fatal(err, errb.String())
 		}
 		parts := strings.Split(strings.TrimSpace(out.String()), ".")
@@ -242,6 +342,15 @@ func TestTokenAndRotate(t *testing.T) {
 	c := mint("--sub", "auth0|me", "--scope", "read:user write:user", "--claim", "email_verified=true", "--claim", `roles=["admin"]`)
 	if c["sub"] != "auth0|me" || c["scope"] != "read:user write:user" || c["email_verified"] != true || c["iss"] != "http://127.0.0.1:4000/" {
 		t.Errorf("claims %v", c)
+	}
+	if c["aud"] != "https://api.jwtapi.local" {
+		t.Errorf("default audience %v, want the served APIs' audience", c["aud"])
+	}
+	if aud, ok := mint("--aud", "")["aud"]; ok {
+		t.Errorf("--aud '' gave aud %v, want none", aud)
+	}
+	if aud := mint("--aud", "a,b")["aud"]; fmt.Sprint(aud) != "[a b]" {
+		t.Errorf("--aud a,b gave %v", aud)
 	}
 	if exp := c["exp"].(float64); exp < float64(time.Now().Unix()) {
 		t.Errorf("fresh token already expired")

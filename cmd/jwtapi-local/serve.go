@@ -2,189 +2,198 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/jwtapi/jwtapi/internal/gobuild"
+	"github.com/jwtapi/jwtapi/local/assembly"
 	"github.com/jwtapi/jwtapi/local/gateway"
-	"github.com/jwtapi/jwtapi/local/issuer"
 	"github.com/jwtapi/jwtapi/local/logsink"
 )
 
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// serveFlags are serve's flags.
+type serveFlags struct {
+	issuerFlags
+	stacks       listFlag
+	stage        string
+	gatewayAddr  string
+	cdkOut       string
+	synth        string
+	context      listFlag
+	watch        bool
+	maxInstances int
+	refetch      time.Duration
+}
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	fs := newFlagSet("serve", `jwtapi-local serve: serve a synthesized stage locally.
+	fs := newFlagSet("serve", `jwtapi-local serve: serve every API Gateway HTTP API and REST API of your CDK app locally.
 
-For the local stage, the embedded issuer runs too and the banner prints a fresh
-token. For another stage (dev, prod), tokens are verified against that stage's
-real issuer and its JWKS. Synthesize first: make dev does both.`, stderr)
-	var f issuerFlags
+It synthesizes the app first when its code or cdk.json changed since the
+last synth (cdk synth, with the -c values given here), and again while it
+runs when you edit the app's stacks. Each API gets its own port, from --addr
+on, in the order of stack name then logical id; the URLs are printed and
+written to <state>/endpoints.json. The embedded issuer runs when an API
+trusts its address; any other issuer is verified through its discovery
+document.
+
+Which stacks: --stack NAME (repeatable), else --stage NAME (the stacks marked
+with jwtapi.MarkStage or the construct's Stage), else every stack.`, stderr)
+	var f serveFlags
 	f.register(fs)
-	stage := fs.String("stage", "local", "stage to serve (its template must be in --cdk-out)")
-	addr := fs.String("addr", envOr("ADDR", "127.0.0.1:3000"), "gateway address (env ADDR)")
-	cdkOut := fs.String("cdk-out", "cdk.out", "cloud assembly directory written by cdk synth")
-	maxInstances := fs.Int("max-instances", 16, "most instances per function under concurrent load")
-	refetch := fs.Duration("jwks-refetch", time.Second, "least time between two JWKS fetches for unknown kids")
+	fs.Var(&f.stacks, "stack", "serve this stack (exact name; repeatable)")
+	fs.StringVar(&f.stage, "stage", "", "serve the stacks marked with this stage; also passed to cdk synth as -c stage=NAME")
+	fs.StringVar(&f.gatewayAddr, "addr", envOr("ADDR", "127.0.0.1:3000"), "address of the first API; the next ones take the following ports (env ADDR)")
+	fs.StringVar(&f.cdkOut, "cdk-out", "cdk.out", "cloud assembly directory, relative to the folder of cdk.json")
+	fs.StringVar(&f.synth, "synth", "auto", "auto: synthesize when the app changed; always; never (serve cdk.out as it is)")
+	fs.Var(&f.context, "c", "context key=value for cdk synth (repeatable), as cdk synth -c")
+	fs.BoolVar(&f.watch, "watch", true, "synthesize again and serve the new routes when the app's stack code changes")
+	fs.IntVar(&f.maxInstances, "max-instances", 16, "most instances per function under concurrent load")
+	fs.DurationVar(&f.refetch, "jwks-refetch", time.Second, "least time between two JWKS fetches for unknown kids")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	moduleDir, err := gobuild.ModuleDir(".")
-	if err != nil {
-		return fmt.Errorf("%v: run jwtapi-local inside your Go module", err)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes flags only, not %q (jwtapi-local serve --help)", fs.Arg(0))
 	}
-	if !filepath.IsAbs(*cdkOut) {
-		*cdkOut = filepath.Join(moduleDir, *cdkOut)
+	if f.synth != "auto" && f.synth != "always" && f.synth != "never" {
+		return fmt.Errorf("--synth %q: want auto, always or never", f.synth)
 	}
-	templatePath, err := findTemplate(*cdkOut, *stage)
-	if err != nil {
-		return err
-	}
-	if err := checkFresh(moduleDir, templatePath, *stage); err != nil {
-		return err
-	}
-	api, err := gateway.LoadTemplate(templatePath)
+	p, err := f.project()
 	if err != nil {
 		return err
 	}
-	if err := f.resolve(); err != nil {
-		return err
-	}
-
-	// The embedded issuer runs when the stage trusts a loopback issuer.
-	var iss *issuer.Issuer
-	if embedded := embeddedIssuer(api); embedded != "" {
-		if embedded != f.url() {
-			return fmt.Errorf("stage %s trusts the issuer %s but the embedded issuer would run at %s: synthesize with -c issuer=%s (make dev ISSUER_ADDR=%s does) or set ISSUER_ADDR=%s",
-				*stage, embedded, f.url(), f.url(), f.addr, strings.TrimSuffix(strings.TrimPrefix(embedded, "http://"), "/"))
-		}
-		if iss, err = f.open(); err != nil {
-			return err
-		}
-	}
-	var servers []*http.Server
-	if iss != nil {
-		l, err := listen(f.addr, "the embedded issuer", "ISSUER_ADDR")
-		if err != nil {
-			return err
-		}
-		servers = append(servers, serveHTTP(l, iss.Handler()))
-	}
-
-	gl, err := listen(*addr, "the local gateway", "ADDR")
-	if err != nil {
-		return err
-	}
-	// Request and handler logs share one buffered sink: whole lines, in
-	// order, without a system call per line under load.
 	logs := logsink.New(stdout, 50*time.Millisecond)
 	defer logs.Close()
-	gw, err := gateway.New(api, gateway.Options{
-		ModuleDir: moduleDir, BuildDir: filepath.Join(f.state, "build"),
-		Logs: logs, FunctionLogs: logs, MaxInstances: *maxInstances, JWKSRefetchEvery: *refetch,
-	})
-	if err != nil {
-		return err
-	}
-	defer gw.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(logs, "jwtapi-local: building %d handlers for this machine and starting them (first time: about a minute)...\n", len(api.Functions))
-	if err := gw.Warm(ctx); err != nil {
-		return fmt.Errorf("some handlers do not build; fix them and run again:\n%w", err)
-	}
-	servers = append(servers, serveHTTP(gl, gw))
-	printBanner(logs, *stage, templatePath, api, iss, "http://"+*addr, time.Since(started))
 
-	<-ctx.Done()
-	fmt.Fprintln(logs, "\njwtapi-local: stopping (handlers, gateway, issuer)...")
-	shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	for _, s := range servers {
-		s.Shutdown(shutdown)
+	if err := p.synthIfNeeded(ctx, f.synth, logs); err != nil {
+		return err
 	}
-	return nil
-}
-
-// findTemplate locates the stage's template through the cloud assembly
-// manifest, with a message telling what to run when it is not there.
-func findTemplate(cdkOut, stage string) (string, error) {
-	var manifest struct {
-		Artifacts map[string]struct {
-			Type       string `json:"type"`
-			Properties struct {
-				TemplateFile string `json:"templateFile"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	hint := fmt.Sprintf("run `make dev STAGE=%s` (or `make synth STAGE=%s`) first", stage, stage)
-	b, err := os.ReadFile(filepath.Join(cdkOut, "manifest.json"))
-	if err != nil {
-		return "", fmt.Errorf("no synthesized app in %s (%v): %s", cdkOut, err, hint)
-	}
-	if err := json.Unmarshal(b, &manifest); err != nil {
-		return "", fmt.Errorf("%s/manifest.json is unreadable (%v): %s", cdkOut, err, hint)
-	}
-	var found []string
-	for name, a := range manifest.Artifacts {
-		if a.Type != "aws:cloudformation:stack" {
-			continue
-		}
-		found = append(found, name)
-		if strings.HasSuffix(name, "-"+stage) {
-			return filepath.Join(cdkOut, a.Properties.TemplateFile), nil
-		}
-	}
-	slices.Sort(found)
-	return "", fmt.Errorf("%s holds no stack for stage %s (it holds %s): %s", cdkOut, stage, strings.Join(found, ", "), hint)
-}
-
-// checkFresh refuses a template older than the app code that produced it:
-// cdk.json and the module packages the CDK app (the module's root package)
-// imports. Handler changes do not count: the gateway rebuilds handlers itself.
-func checkFresh(moduleDir, templatePath, stage string) error {
-	st, err := os.Stat(templatePath)
+	apis, err := loadAPIs(p, f.stacks, f.stage)
 	if err != nil {
 		return err
 	}
-	files := []string{filepath.Join(moduleDir, "cdk.json")}
-	if deps, err := appSources(moduleDir); err == nil {
-		files = append(files, deps...)
+	s := newServer(p, &f, logs)
+	defer s.close()
+	if err := s.start(apis); err != nil {
+		return err
 	}
-	for _, f := range files {
-		if fst, err := os.Stat(f); err == nil && fst.ModTime().After(st.ModTime()) {
-			rel, _ := filepath.Rel(moduleDir, f)
-			return fmt.Errorf("%s is older than %s (changed since the last synth): run `make dev STAGE=%s` to synthesize again", templatePath, rel, stage)
-		}
+	s.printBanner(time.Since(started))
+	go s.warm(ctx)
+	if f.watch && f.synth != "never" && p.appDir != "" {
+		go s.watchApp(ctx)
 	}
+	<-ctx.Done()
+	fmt.Fprintln(logs, "\njwtapi-local: stopping (handlers, gateways, issuer)...")
 	return nil
 }
 
-func appSources(moduleDir string) ([]string, error) {
-	out, err := runGo(moduleDir, "list", "-deps", "-f", `{{if and .Module .Module.Main}}{{range .GoFiles}}{{$.Dir}}/{{.}}
-{{end}}{{end}}`, ".")
+// project resolves the folders serve works with.
+func (f *serveFlags) project() (*project, error) {
+	moduleDir, err := f.resolve()
 	if err != nil {
 		return nil, err
 	}
-	return strings.Fields(out), nil
+	p := &project{moduleDir: moduleDir, stateDir: f.state, appDir: findAppDir(mustAbs("."), moduleDir)}
+	p.cdkOut = f.cdkOut
+	if !filepath.IsAbs(p.cdkOut) {
+		base := p.appDir
+		if base == "" {
+			base = moduleDir
+		}
+		p.cdkOut = filepath.Join(base, p.cdkOut)
+	}
+	if f.stage != "" && !hasContextKey(f.context, "stage") {
+		p.context = append(p.context, "stage="+f.stage)
+	}
+	for _, c := range f.context {
+		if k, _, ok := strings.Cut(c, "="); !ok || k == "" {
+			return nil, fmt.Errorf("-c %q: want key=value", c)
+		}
+		p.context = append(p.context, c)
+	}
+	if mk, err := os.ReadFile(filepath.Join(moduleDir, "Makefile")); err == nil && strings.Contains(string(mk), "jwtapi-local") {
+		p.hasMake = true
+	}
+	return p, nil
 }
 
-// embeddedIssuer returns the loopback issuer the API trusts, if any.
-func embeddedIssuer(api *gateway.API) string {
-	for _, a := range api.Authorizers {
-		u, err := url.Parse(a.Issuer)
-		if err == nil && u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost") {
-			return a.Issuer
+func hasContextKey(list []string, key string) bool {
+	for _, c := range list {
+		if strings.HasPrefix(c, key+"=") {
+			return true
 		}
 	}
-	return ""
+	return false
 }
+
+// synthIfNeeded synthesizes the app unless the assembly is fresh (auto),
+// always, or never.
+func (p *project) synthIfNeeded(ctx context.Context, mode string, log io.Writer) error {
+	switch mode {
+	case "never":
+		if _, err := os.Stat(p.manifestPath()); err != nil {
+			return fmt.Errorf("no synthesized app in %s: run `%s` first, or drop --synth never", p.cdkOut, p.synthCommand())
+		}
+		return nil
+	case "auto":
+		ok, why := p.fresh()
+		if ok {
+			return nil
+		}
+		if p.appDir == "" {
+			if _, err := os.Stat(p.manifestPath()); err == nil {
+				return nil // nothing to synthesize with: serve what is there
+			}
+			return fmt.Errorf("no synthesized app in %s and no cdk.json to synthesize one: run jwtapi-local in your CDK app's folder, or pass --cdk-out", p.cdkOut)
+		}
+		fmt.Fprintf(log, "jwtapi-local: %s\n", why)
+	}
+	return p.synth(ctx, log)
+}
+
+// loadAPIs reads the assembly, selects stacks and returns their APIs in
+// stack name, then logical id, order.
+func loadAPIs(p *project, names []string, stage string) ([]*gateway.API, error) {
+	stacks, err := assembly.Read(p.cdkOut)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s): run `%s`", err, p.cdkOut, p.synthCommand())
+	}
+	selected, err := assembly.Select(stacks, names, stage)
+	if err != nil {
+		return nil, err
+	}
+	var apis []*gateway.API
+	var empty []string
+	for _, s := range selected {
+		found, err := gateway.ParseTemplate(s.Template, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			empty = append(empty, s.Name)
+		}
+		apis = append(apis, found...)
+	}
+	if len(apis) == 0 {
+		return nil, errors.New("the selected stacks (" + strings.Join(empty, ", ") + ") hold no API Gateway HTTP API or REST API")
+	}
+	return apis, nil
+}
+
+// buildDir is where handlers are built for this machine.
+func (p *project) buildDir() string { return filepath.Join(p.stateDir, "build") }

@@ -6,7 +6,6 @@ import (
 	"go/parser"
 	"go/token"
 	"maps"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
+	"github.com/jwtapi/jwtapi/internal/issuerurl"
 	"github.com/jwtapi/jwtapi/internal/routekey"
 )
 
@@ -76,16 +76,10 @@ func ResolveIssuer(issuer, auth0Domain string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", propError("Issuer", "%q must not carry a query, fragment or user info", issuer)
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		// Tokens from a plain-http issuer could be forged in transit; allow it
-		// only on loopback, for the embedded local issuer.
-		if !isLoopback(u.Hostname()) {
-			return "", propError("Issuer", "%q must use https (http is allowed only for 127.0.0.1 or localhost)", issuer)
-		}
-	default:
-		return "", propError("Issuer", "%q must use https", issuer)
+	if err := issuerurl.Check(issuer); err != nil {
+		// Tokens from a plain-http issuer could be forged in transit; http is
+		// for a loopback issuer on this machine (local use) only.
+		return "", propError("Issuer", "%q %v", issuer, err)
 	}
 	if strings.HasSuffix(u.Hostname(), ".auth0.com") && !strings.HasSuffix(issuer, "/") {
 		// Auth0 writes iss with a trailing slash and API Gateway compares it
@@ -93,14 +87,6 @@ func ResolveIssuer(issuer, auth0Domain string) (string, error) {
 		return "", propError("Issuer", "%q is an Auth0 issuer and must end with \"/\" (Auth0's iss is %q)", issuer, issuer+"/")
 	}
 	return issuer, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validateAPI checks the API-wide props and returns the resolved issuer.

@@ -9,3 +9,7 @@ const (
 	// RouteKey is the route the function serves.
 	RouteKey = "jwtapi:route"
 )
+
+// Stage is the template-level metadata naming the stage a stack belongs to,
+// which `jwtapi-local serve --stage` selects stacks by.
+const Stage = "jwtapi:stage"

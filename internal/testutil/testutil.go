@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -55,4 +56,17 @@ func SignJWT(t testing.TB, method jwt.SigningMethod, header map[string]any, key 
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Eventually waits up to timeout for cond, failing the test with what
+// otherwise. Tests wait for what they expect, never for a fixed time.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -59,7 +59,7 @@ func testStack(t testing.TB) *stack {
 }
 
 func startStack() (*stack, error) {
-	api, err := LoadTemplate(filepath.Join("..", "..", "test", "testdata", "local.template.json"))
+	api, err := localAPI()
 	if err != nil {
 		return nil, err
 	}
@@ -105,12 +105,12 @@ func startStack() (*stack, error) {
 // addTestRoutes adds routes to the faulty test handler, which echoes the
 // event it received, and Lambda authorizers around it.
 func addTestRoutes(api *API, jwtAuth, lambdaAuth *Authorizer) {
-	faulty := &Function{LogicalID: "Faulty", Handler: "local/testdata/handlers/faulty", Env: map[string]string{"GREETING": "hi"},
+	faulty := &Function{ID: "test/Faulty", LogicalID: "Faulty", Handler: "local/testdata/handlers/faulty", Env: map[string]string{"GREETING": "hi"},
 		// Roomy: a cold start on a loaded machine must not time out.
 		Timeout: 3 * time.Second, MemoryMB: 128}
 	api.Functions[faulty.LogicalID] = faulty
 	// The real authorizer with caching on and rules for two routes.
-	cachedFn := &Function{LogicalID: "CachedAuthorizer", Handler: lambdaAuth.Function.Handler, Timeout: 10 * time.Second, MemoryMB: 256,
+	cachedFn := &Function{ID: "test/CachedAuthorizer", LogicalID: "CachedAuthorizer", Handler: lambdaAuth.Function.Handler, Timeout: 10 * time.Second, MemoryMB: 256,
 		Env: map[string]string{"JWT_ISSUER": lambdaAuth.Function.Env["JWT_ISSUER"], "JWT_AUDIENCES": lambdaAuth.Function.Env["JWT_AUDIENCES"],
 			"AUTHZ_RULES": `{"GET /cached/a": {"permissions": ["read:user"]}, "GET /cached/b": {"permissions": ["never:granted"]}}`}}
 	api.Functions[cachedFn.LogicalID] = cachedFn
@@ -152,7 +152,13 @@ type result struct {
 
 func (s *stack) do(t *testing.T, method, path string, header map[string]string, body string) result {
 	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	return s.doAt(t, s.url, method, path, header, body)
+}
+
+// doAt sends a request to the gateway at base.
+func (s *stack) doAt(t *testing.T, base, method, path string, header map[string]string, body string) result {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,9 +447,9 @@ func TestHandlerFaultsGetAPIGatewayStatuses(t *testing.T) {
 		strings.Join(r.header.Values("x-multi"), ",") != "a,b" || len(r.header.Values("set-cookie")) != 2 {
 		t.Errorf("structured response: %d %q %v", r.status, r.body, r.header)
 	}
-	if !strings.Contains(s.logs.String(), "503") || !strings.Contains(s.logs.String(), "function timed out") {
-		t.Errorf("the log does not say why a request failed:\n%s", s.logs.String())
-	}
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		return strings.Contains(s.logs.String(), "503") && strings.Contains(s.logs.String(), "function timed out")
+	}, "the request log saying why a request failed")
 }
 
 func TestRoutingAndCORS(t *testing.T) {
@@ -505,17 +511,16 @@ func TestKeyRotationKeepsOldTokensDuringGrace(t *testing.T) {
 func TestRequestLogSaysWhy(t *testing.T) {
 	s := testStack(t)
 	s.do(t, "GET", "/private", bearer(s.mint(t, issuer.MintOptions{Subject: "a", Audiences: []string{audience}, IssuedAt: time.Now().Add(-3 * time.Hour)})), "")
-	logs := s.logs.String()
-	if !strings.Contains(logs, "GET    /private") || !strings.Contains(logs, "401") || !strings.Contains(logs, "jwt: the token has expired") {
-		t.Errorf("log lacks the 401's reason:\n%s", logs)
-	}
-	if !strings.Contains(s.fnLogs.String(), "[GET /private] ") {
-		t.Errorf("handler output is not prefixed by its function:\n%s", s.fnLogs.String())
-	}
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		logs := s.logs.String()
+		return strings.Contains(logs, "GET    /private") && strings.Contains(logs, "401") && strings.Contains(logs, "jwt: the token has expired")
+	}, "the request log line with the 401's reason")
+	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(s.fnLogs.String(), "[GET /private] ") },
+		"handler output prefixed by its function")
 }
 
 func TestLocalTemplate(t *testing.T) {
-	api, err := LoadTemplate(filepath.Join("..", "..", "test", "testdata", "local.template.json"))
+	api, err := localAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -579,9 +584,12 @@ func TestLambdaAuthorizerRoute(t *testing.T) {
 			}
 		})
 	}
-	// The authorizer's own log has the code and never the token.
+	// The authorizer's own log has the code and never the token. Its lines
+	// arrive through the process's pipe, after the answers: wait for them.
+	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(s.fnLogs.String(), `"code":"ERR_JWT_EXPIRED"`) },
+		"the authorizer's log line for the expired token")
 	logs := s.fnLogs.String()
-	if !strings.Contains(logs, `[authorizer lambda-jwt] {`) || !strings.Contains(logs, `"code":"ERR_JWT_EXPIRED"`) || strings.Contains(logs, "not.a.jwt") {
+	if !strings.Contains(logs, `[authorizer lambda-jwt] {`) || strings.Contains(logs, "not.a.jwt") {
 		t.Errorf("authorizer logs:\n%s", logs)
 	}
 }
@@ -604,9 +612,9 @@ func TestLambdaAuthorizerCacheIsPerRoute(t *testing.T) {
 			t.Fatalf("GET /cached/a: %d", r.status)
 		}
 	}
-	if !strings.Contains(s.logs.String(), "lambda authorizer: allow sub=auth0|reader (cached)") {
-		t.Errorf("second request was not served from the cache:\n%s", s.logs.String())
-	}
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		return strings.Contains(s.logs.String(), "lambda authorizer: allow sub=auth0|reader (cached)")
+	}, "the request log saying the second request was served from the cache")
 	// Same token, other route: the cached allow must not apply.
 	if r := s.do(t, "GET", "/cached/b", bearer(tok), ""); r.status != 403 {
 		t.Errorf("GET /cached/b with a token its rule refuses: %d, want 403", r.status)

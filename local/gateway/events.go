@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"crypto/rand"
+	"crypto/sha1"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -18,15 +21,21 @@ import (
 // request is what the gateway knows about an incoming request once routed
 // and authorized.
 type request struct {
-	http     *http.Request
-	body     []byte
-	id       string
-	received time.Time
-	route    *Route
-	match    routekey.Match
-	decision *jwtauth.Decision
-	// lambdaContext is what a Lambda authorizer allowed the request with.
+	http *http.Request
+	api  *API
+	// path and rawPath are the request's path within the API: a REST
+	// API's stage segment removed.
+	path, rawPath string
+	body          []byte
+	id            string
+	received      time.Time
+	route         *Route
+	match         routekey.Match
+	decision      *jwtauth.Decision
+	// lambdaContext is what a Lambda authorizer allowed the request with;
+	// principal is a REST TOKEN authorizer's principalId.
 	lambdaContext map[string]any
+	principal     string
 	apiID         string
 	sourceIP      string
 	userAgent     string
@@ -37,6 +46,16 @@ const accountID = "123456789012"
 
 // timeLayout is API Gateway's requestContext.time format.
 const timeLayout = "02/Jan/2006:15:04:05 -0700"
+
+// region is reported in ARNs.
+const region = "us-east-1"
+
+// methodARN is the ARN of the request's method, as authorizers receive it:
+// arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH.
+func (q *request) methodARN() string {
+	return fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s/%s", region, accountID, q.apiID, q.api.StageName, q.http.Method,
+		strings.TrimPrefix(q.rawPath, "/"))
+}
 
 // newRequestID returns an id shaped like API Gateway's ("Ov2GmhKSjoEEMxA=").
 func newRequestID() string {
@@ -118,14 +137,14 @@ func (q *request) eventV2() eventV2 {
 	e := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
 		RouteKey:       q.route.Key.String(),
-		RawPath:        q.http.URL.EscapedPath(),
+		RawPath:        q.rawPath,
 		RawQueryString: q.http.URL.RawQuery,
 		Headers:        map[string]string{},
 		PathParameters: q.match.Params,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey:     q.route.Key.String(),
 			AccountID:    accountID,
-			Stage:        "$default",
+			Stage:        q.api.StageName,
 			RequestID:    q.id,
 			APIID:        q.apiID,
 			DomainName:   hostOnly(q.http.Host),
@@ -134,7 +153,7 @@ func (q *request) eventV2() eventV2 {
 			TimeEpoch:    q.received.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    q.http.Method,
-				Path:      q.http.URL.Path,
+				Path:      q.path,
 				Protocol:  q.http.Proto,
 				SourceIP:  q.sourceIP,
 				UserAgent: q.userAgent,
@@ -172,24 +191,29 @@ func (q *request) eventV2() eventV2 {
 	return out
 }
 
-// eventV1 builds the payload 1.0 event, with claims and scopes directly under
+// eventV1 builds the payload 1.0 event (HTTP API routes with format 1.0,
+// and every REST API method), with the authorizer's output directly under
 // requestContext.authorizer.
 func (q *request) eventV1() events.APIGatewayProxyRequest {
 	path := q.route.Key.Path
 	if q.route.Key.IsDefault() {
 		path = "$default"
 	}
+	fullPath := q.path
+	if q.api.Kind == KindREST {
+		fullPath = q.http.URL.Path // with the stage, as requestContext.path shows it
+	}
 	e := events.APIGatewayProxyRequest{
 		Resource:          path,
-		Path:              q.http.URL.Path,
+		Path:              q.path,
 		HTTPMethod:        q.http.Method,
 		Headers:           map[string]string{},
 		MultiValueHeaders: map[string][]string{},
 		PathParameters:    q.match.Params,
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID:         accountID,
-			ResourceID:        q.route.Key.String(),
-			Stage:             "$default",
+			ResourceID:        resourceID(q.route.Key.String()),
+			Stage:             q.api.StageName,
 			DomainName:        hostOnly(q.http.Host),
 			DomainPrefix:      strings.Split(hostOnly(q.http.Host), ".")[0],
 			RequestID:         q.id,
@@ -197,7 +221,7 @@ func (q *request) eventV1() events.APIGatewayProxyRequest {
 			Protocol:          q.http.Proto,
 			Identity:          events.APIGatewayRequestIdentity{SourceIP: q.sourceIP, UserAgent: q.userAgent},
 			ResourcePath:      path,
-			Path:              q.http.URL.Path,
+			Path:              fullPath,
 			HTTPMethod:        q.http.Method,
 			RequestTime:       q.received.Format(timeLayout),
 			RequestTimeEpoch:  q.received.UnixMilli(),
@@ -228,10 +252,24 @@ func (q *request) eventV1() events.APIGatewayProxyRequest {
 		}
 		e.RequestContext.Authorizer = map[string]any{"claims": claims, "scopes": scopes}
 	}
-	if q.lambdaContext != nil {
-		e.RequestContext.Authorizer = q.lambdaContext
+	if q.lambdaContext != nil || q.principal != "" {
+		auth := map[string]any{}
+		for k, v := range q.lambdaContext {
+			auth[k] = v
+		}
+		if q.api.Kind == KindREST {
+			auth["principalId"] = q.principal
+			auth["integrationLatency"] = 0
+		}
+		e.RequestContext.Authorizer = auth
 	}
 	return e
+}
+
+// resourceID is a stable id for a route, shaped like API Gateway's.
+func resourceID(key string) string {
+	sum := sha1.Sum([]byte(key))
+	return hex.EncodeToString(sum[:])[:6]
 }
 
 func hostOnly(hostport string) string {

@@ -18,29 +18,49 @@ import (
 
 	"github.com/jwtapi/jwtapi/internal/bounded"
 	"github.com/jwtapi/jwtapi/internal/routekey"
-	"github.com/jwtapi/jwtapi/jwtverify"
 	"github.com/jwtapi/jwtapi/local/jwtauth"
 	"github.com/jwtapi/jwtapi/local/lambdarun"
 )
 
-// maxRequestBody is API Gateway's payload limit.
-const maxRequestBody = 10 << 20
+// API Gateway's request limits (its quotas page), checked before routing or
+// any authorizer.
+const (
+	// maxRequestBody is the payload limit, 10 MB.
+	maxRequestBody = 10 << 20
+	// maxRequestHead is the limit on the request line plus header values,
+	// 10,240 bytes. The status of a refusal is unconfirmed (431 weakly
+	// observed); this is the one place that picks it.
+	maxRequestHead       = 10240
+	requestHeadTooLarge  = http.StatusRequestHeaderFieldsTooLarge
+	lambdaAuthorizerWait = 10 * time.Second // a Lambda authorizer must answer within 10 s
+)
 
 // Options configure a Gateway.
 type Options struct {
 	// ModuleDir is the Go module holding the handlers. Required.
 	ModuleDir string
-	// BuildDir holds host builds of the handlers. Required.
+	// Runtime runs the functions; gateways of one assembly share it so that
+	// a reload keeps warm instances. Default: a runtime of the gateway's
+	// own, in BuildDir, closed by Close.
+	Runtime *lambdarun.Runtime
+	// BuildDir holds host builds of the handlers when the gateway makes its
+	// own Runtime.
 	BuildDir string
 	// Logs receives one line per request. Default: os.Stderr.
 	Logs io.Writer
-	// FunctionLogs receives the handlers' output. Default: os.Stderr.
+	// FunctionLogs receives the handlers' output when the gateway makes its
+	// own Runtime. Default: os.Stderr.
 	FunctionLogs io.Writer
-	// MaxInstances limits instances per function. Default: 16.
+	// MaxInstances limits instances per function of an own Runtime. Default: 16.
 	MaxInstances int
+	// LogPrefix starts the label of every function in the handlers' log
+	// (the API's name, when several APIs are served). Default: none.
+	LogPrefix string
 	// JWKSRefetchEvery rate-limits JWKS refetches on unknown kids. Default: 1 s.
 	JWKSRefetchEvery time.Duration
-	// Now is the clock for token checks. Default: time.Now.
+	// JWKSClient fetches discovery and JWKS documents. Default: jwtverify's.
+	JWKSClient *http.Client
+	// Now is the clock for token checks and authorizer caches. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -53,17 +73,22 @@ type Gateway struct {
 	authorizers map[string]*jwtauth.Authorizer
 	decisions   map[string]*bounded.Map[string, cachedDecision]
 	runtime     *lambdarun.Runtime
+	ownRuntime  bool
 	functions   map[string]*lambdarun.Function
 	logs        io.Writer
 	logMu       sync.Mutex
+	now         func() time.Time
 }
 
-// New prepares a gateway for api; handlers are built by Warm or on first use.
+// New prepares a gateway for api; handlers are built on first use or by Warm.
 func New(api *API, opts Options) (*Gateway, error) {
 	if opts.Logs == nil {
 		opts.Logs = os.Stderr
 	}
-	sum := sha1.Sum([]byte(api.LogicalID))
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	sum := sha1.Sum([]byte(api.Key()))
 	g := &Gateway{
 		api:         api,
 		apiID:       hex.EncodeToString(sum[:])[:10],
@@ -72,9 +97,14 @@ func New(api *API, opts Options) (*Gateway, error) {
 		decisions:   map[string]*bounded.Map[string, cachedDecision]{},
 		functions:   map[string]*lambdarun.Function{},
 		logs:        opts.Logs,
-		runtime: lambdarun.NewRuntime(lambdarun.Options{
+		runtime:     opts.Runtime,
+		now:         opts.Now,
+	}
+	if g.runtime == nil {
+		g.ownRuntime = true
+		g.runtime = lambdarun.NewRuntime(lambdarun.Options{
 			MaxInstances: opts.MaxInstances, Logs: opts.FunctionLogs, BuildDir: filepath.Join(opts.BuildDir, "handlers"),
-		}),
+		})
 	}
 	var keys []routekey.Key
 	for _, r := range api.Routes {
@@ -82,30 +112,27 @@ func New(api *API, opts Options) (*Gateway, error) {
 		g.routes[r.Key.String()] = r
 	}
 	g.table = routekey.NewTable(keys)
-	addFunction := func(name string, f *Function) error {
-		if _, ok := g.functions[f.LogicalID]; ok {
+	addFunction := func(label string, f *Function) error {
+		if _, ok := g.functions[f.ID]; ok {
 			return nil
 		}
 		fn, err := g.runtime.Add(lambdarun.Spec{
-			FunctionName: name, ModuleDir: opts.ModuleDir, Package: f.Handler,
+			Key: f.ID, FunctionName: opts.LogPrefix + label, ModuleDir: opts.ModuleDir, Package: f.Handler,
 			Env: f.Env, Timeout: f.Timeout, MemoryMB: f.MemoryMB, LogFormat: f.LogFormat,
 		})
-		g.functions[f.LogicalID] = fn
+		g.functions[f.ID] = fn
 		return err
 	}
 	for id, a := range api.Authorizers {
 		switch a.Type {
 		case "JWT":
 			az, err := jwtauth.New(jwtauth.Config{Issuer: a.Issuer, Audiences: a.Audiences},
-				jwtauth.Options{UnknownKIDPeriod: opts.JWKSRefetchEvery, Now: opts.Now})
+				jwtauth.Options{UnknownKIDPeriod: opts.JWKSRefetchEvery, HTTPClient: opts.JWKSClient, Now: opts.Now})
 			if err != nil {
 				return nil, fmt.Errorf("JWT authorizer %s: %w", a.Name, err)
 			}
 			g.authorizers[id] = az
-		case "REQUEST":
-			if a.Function == nil {
-				continue
-			}
+		case "REQUEST", "TOKEN":
 			if err := addFunction("authorizer "+a.Name, a.Function); err != nil {
 				return nil, err
 			}
@@ -113,11 +140,26 @@ func New(api *API, opts Options) (*Gateway, error) {
 		}
 	}
 	for _, r := range api.Routes {
+		if r.Function == nil {
+			continue
+		}
 		if err := addFunction(r.Key.String(), r.Function); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
+}
+
+// API is what the gateway serves.
+func (g *Gateway) API() *API { return g.api }
+
+// FunctionIDs lists the runtime names of the gateway's functions.
+func (g *Gateway) FunctionIDs() []string {
+	var out []string
+	for id := range g.functions {
+		out = append(out, id)
+	}
+	return out
 }
 
 // Warm builds every handler and starts one instance of each, two at a time.
@@ -145,10 +187,14 @@ func (g *Gateway) Warm(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
-// Close stops every handler process.
-func (g *Gateway) Close() { g.runtime.Close() }
+// Close stops the handler processes of a runtime the gateway made itself.
+func (g *Gateway) Close() {
+	if g.ownRuntime {
+		g.runtime.Close()
+	}
+}
 
-// Authorizer returns the verifier of an authorizer, by logical id.
+// Authorizer returns the verifier of a JWT authorizer, by logical id.
 func (g *Gateway) Authorizer(logicalID string) *jwtauth.Authorizer { return g.authorizers[logicalID] }
 
 // outcome is what the log line says about one request.
@@ -159,9 +205,19 @@ type outcome struct {
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	q := &request{http: r, id: newRequestID(), received: start, apiID: g.apiID, userAgent: r.UserAgent()}
+	q := &request{http: r, id: newRequestID(), received: start, apiID: g.apiID, userAgent: r.UserAgent(), api: g.api}
 	q.sourceIP, _, _ = net.SplitHostPort(r.RemoteAddr)
-	res, out := g.serve(q)
+	q.path, q.rawPath = r.URL.Path, r.URL.EscapedPath()
+	var res *response
+	var out outcome
+	if n := headSize(r); n > maxRequestHead {
+		res = apiError(requestHeadTooLarge)
+		out = outcome{route: "refused", auth: fmt.Sprintf("request line and header values are %d bytes, over API Gateway's %d", n, maxRequestHead)}
+	} else if g.api.Kind == KindREST {
+		res, out = g.serveREST(q)
+	} else {
+		res, out = g.serveHTTPAPI(q)
+	}
 	h := w.Header()
 	for k, v := range res.headers {
 		h[k] = v
@@ -169,7 +225,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Get("Content-Type") == "" {
 		h["Content-Type"] = nil // no sniffing: send what the function set
 	}
-	h.Set("Apigw-Requestid", q.id)
+	if g.api.Kind == KindREST {
+		h.Set("X-Amzn-Requestid", q.id)
+	} else {
+		h.Set("Apigw-Requestid", q.id)
+	}
 	if g.api.Cors != nil && !isPreflight(r) {
 		g.api.Cors.decorate(h, r.Header.Get("Origin"))
 	}
@@ -180,81 +240,28 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.logRequest(r, res.status, time.Since(start), out)
 }
 
-func (g *Gateway) serve(q *request) (*response, outcome) {
-	r := q.http
-	if g.api.Cors != nil && isPreflight(r) {
-		return g.api.Cors.preflight(r), outcome{route: "CORS preflight"}
-	}
-	match, ok := g.table.Lookup(r.Method, r.URL.EscapedPath())
-	if !ok {
-		return apiError(404), outcome{route: "no route"}
-	}
-	route := g.routes[match.Key.String()]
-	q.route, q.match = route, match
-	out := outcome{route: match.Key.String()}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
-	if err != nil {
-		return apiError(413), out
-	}
-	q.body = body
-	var res *response
-	switch route.AuthType {
-	case "JWT":
-		res, out.auth = g.authorize(q)
-	case "CUSTOM":
-		res, out.auth = g.authorizeLambda(q)
-	}
-	if res != nil {
-		return res, out
-	}
-	res, detail := g.integrate(q)
-	if detail != "" {
-		out.auth = strings.TrimSpace(out.auth + "; " + detail)
-		out.auth = strings.TrimPrefix(out.auth, "; ")
-	}
-	return res, out
-}
-
-// authorize runs the route's JWT authorizer; a nil response means allowed.
-func (g *Gateway) authorize(q *request) (*response, string) {
-	a := q.route.Authorizer
-	token := ""
-	for _, src := range a.IdentitySource {
-		switch {
-		case strings.HasPrefix(src, "$request.header."):
-			token = q.http.Header.Get(strings.TrimPrefix(src, "$request.header."))
-		case strings.HasPrefix(src, "$request.querystring."):
-			token = q.http.URL.Query().Get(strings.TrimPrefix(src, "$request.querystring."))
+// headSize is the size API Gateway limits: the request line and the
+// header values.
+func headSize(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto)
+	for _, vs := range r.Header {
+		for _, v := range vs {
+			n += len(v)
 		}
 	}
-	if strings.TrimSpace(token) == "" {
-		res := apiError(401)
-		res.headers.Set("Www-Authenticate", "Bearer")
-		return res, "jwt: no token"
-	}
-	d := g.authorizers[a.LogicalID].Authorize(q.http.Context(), jwtverify.BearerToken(token), q.route.Scopes)
-	scope := strings.Join(q.route.Scopes, " ")
-	switch d.Status {
-	case 401:
-		res := apiError(401)
-		desc := describe(d.Err)
-		res.headers.Set("Www-Authenticate", fmt.Sprintf(`Bearer scope=%q error="invalid_token" error_description=%q`, scope, desc))
-		return res, "jwt: " + d.Err.Error()
-	case 403:
-		res := apiError(403)
-		res.headers.Set("Www-Authenticate", fmt.Sprintf(`Bearer scope=%q error="insufficient_scope" error_description=%q`, scope, describe(d.Err)))
-		return res, "jwt: " + d.Err.Error()
-	}
-	q.decision = &d
-	return nil, "jwt: ok sub=" + d.Claims["sub"]
+	return n
 }
 
-// describe is the error_description of a denial: the sentinel's text,
-// without the details meant for the developer's log.
-func describe(err error) string { return jwtverify.Explain(err).Description }
+// readBody reads the request body up to API Gateway's payload limit.
+func readBody(q *request) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, q.http.Body, maxRequestBody))
+	q.body = body
+	return err == nil
+}
 
-// integrate invokes the route's function and maps its answer.
-func (g *Gateway) integrate(q *request) (*response, string) {
+// integrate invokes the route's function and maps its answer; errs maps a
+// failed invocation to the API kind's answers.
+func (g *Gateway) integrate(q *request, errs func(kind int) *response) (*response, string) {
 	var event any
 	if q.route.PayloadVersion == "1.0" {
 		event = q.eventV1()
@@ -263,17 +270,17 @@ func (g *Gateway) integrate(q *request) (*response, string) {
 	}
 	payload, err := json.Marshal(event)
 	if err != nil {
-		return apiError(500), "event: " + err.Error()
+		return errs(failHandler), "event: " + err.Error()
 	}
-	fn := g.functions[q.route.Function.LogicalID]
+	fn := g.functions[q.route.Function.ID]
 	res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdarun.NewRequestID(), payload)
 	switch {
 	case errors.Is(err, lambdarun.ErrTimeout):
-		return apiError(503), "lambda: " + err.Error()
+		return errs(failTimeout), "lambda: " + err.Error()
 	case err != nil:
-		return apiError(500), "lambda: " + firstLine(err.Error())
+		return errs(failHandler), "lambda: " + firstLine(err.Error())
 	case res.ErrorType != "":
-		return apiError(500), "lambda: handler error " + res.ErrorType + ": " + firstLine(errorMessage(res.ErrorBody))
+		return errs(failHandler), "lambda: handler error " + res.ErrorType + ": " + firstLine(errorMessage(res.ErrorBody))
 	}
 	var mapped *response
 	if q.route.PayloadVersion == "1.0" {
@@ -282,9 +289,35 @@ func (g *Gateway) integrate(q *request) (*response, string) {
 		mapped, err = responseV2(res.Payload)
 	}
 	if err != nil {
-		return apiError(500), "lambda: " + err.Error()
+		return errs(failResponse), "lambda: " + err.Error()
 	}
 	return mapped, ""
+}
+
+// Ways an integration fails.
+const (
+	failHandler  = iota // the function errored, crashed or did not build
+	failTimeout         // the function ran past its timeout
+	failResponse        // the function's answer is not a proxy response
+)
+
+// invoke runs an authorizer function with a raw event, within API
+// Gateway's 10 s limit for Lambda authorizers.
+func (g *Gateway) invoke(q *request, fn *Function, event any) (lambdarun.Result, error) {
+	payload, err := json.Marshal(event)
+	if err != nil {
+		return lambdarun.Result{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.http.Context()), lambdaAuthorizerWait)
+	defer cancel()
+	res, err := g.functions[fn.ID].Invoke(ctx, lambdarun.NewRequestID(), payload)
+	switch {
+	case errors.Is(err, lambdarun.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return res, fmt.Errorf("%w: no answer in time: %v", errAuthorizer, err)
+	case err != nil:
+		return res, fmt.Errorf("%w: %s", errAuthorizer, firstLine(err.Error()))
+	}
+	return res, nil
 }
 
 func errorMessage(body []byte) string {

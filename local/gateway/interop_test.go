@@ -98,7 +98,7 @@ func clientCredentials(t *testing.T, issuer, client, secret string, extra url.Va
 // the local template's private route, its authorizer pointed at oidc-provider.
 func TestInteropWithOIDCProvider(t *testing.T) {
 	issuer := startOIDCProvider(t)
-	api, err := LoadTemplate(filepath.Join("..", "..", "test", "testdata", "local.template.json"))
+	api, err := localAPI()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,16 +8,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/jwtapi/jwtapi/local/lambdarun"
 )
 
 // cachedDecision is a Lambda authorizer's answer, kept for its TTL keyed by
-// the identity source values, as API Gateway caches them.
+// the identity source values, as API Gateway caches them. A REST TOKEN
+// authorizer's answer is its policy, evaluated anew for each request.
 type cachedDecision struct {
-	allowed bool
-	context map[string]any
-	expires time.Time
+	allowed   bool
+	principal string
+	policy    *policyDocument
+	context   map[string]any
+	expires   time.Time
 }
 
 // identityValues reads a Lambda authorizer's identity sources; ok is false
@@ -60,13 +60,13 @@ func (g *Gateway) authorizeLambda(q *request) (*response, string) {
 	cache := g.decisions[a.LogicalID]
 	key := strings.Join(values, "\x00")
 	d, cached := cache.Get(key)
-	if cached = cached && time.Now().Before(d.expires); !cached {
+	if cached = cached && g.now().Before(d.expires); !cached {
 		var err error
 		if d, err = g.invokeAuthorizer(q, values); err != nil {
 			return apiError(500), "lambda authorizer: " + err.Error()
 		}
 		if a.TTL > 0 {
-			d.expires = time.Now().Add(a.TTL)
+			d.expires = g.now().Add(a.TTL)
 			cache.Put(key, d)
 		}
 	}
@@ -85,22 +85,15 @@ func (g *Gateway) invokeAuthorizer(q *request, identity []string) (cachedDecisio
 	ev := q.eventV2()
 	e := events.APIGatewayV2CustomAuthorizerV2Request{
 		Version: "2.0", Type: "REQUEST",
-		RouteArn:       fmt.Sprintf("arn:aws:execute-api:us-east-1:%s:%s/$default/%s%s", accountID, q.apiID, q.http.Method, q.http.URL.EscapedPath()),
+		RouteArn:       q.methodARN(),
 		IdentitySource: identity, RouteKey: ev.RouteKey, RawPath: ev.RawPath, RawQueryString: ev.RawQueryString,
 		Cookies: ev.Cookies, Headers: ev.Headers, QueryStringParameters: ev.QueryStringParameters,
 		RequestContext: ev.RequestContext.APIGatewayV2HTTPRequestContext, PathParameters: ev.PathParameters,
 	}
-	payload, err := json.Marshal(e)
-	if err != nil {
-		return cachedDecision{}, err
-	}
-	fn := g.functions[q.route.Authorizer.Function.LogicalID]
-	res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdarun.NewRequestID(), payload)
+	res, err := g.invoke(q, q.route.Authorizer.Function, e)
 	switch {
-	case errors.Is(err, lambdarun.ErrTimeout):
-		return cachedDecision{}, fmt.Errorf("%w: %v", errAuthorizer, err)
 	case err != nil:
-		return cachedDecision{}, fmt.Errorf("%w: %s", errAuthorizer, firstLine(err.Error()))
+		return cachedDecision{}, err
 	case res.ErrorType != "":
 		return cachedDecision{}, fmt.Errorf("%w: %s: %s", errAuthorizer, res.ErrorType, firstLine(errorMessage(res.ErrorBody)))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +21,8 @@ import (
 const checkEvery = 100 * time.Millisecond
 
 // builder builds a handler package for the host and notices source changes.
+// The last build's record (buildRecord) stays next to the binary, so the
+// next start of jwtapi-local runs it at once when nothing changed since.
 type builder struct {
 	moduleDir, pkg, outDir string
 
@@ -31,6 +34,16 @@ type builder struct {
 	generation  int
 	lastErr     error
 }
+
+// buildRecord is what a successful build leaves in its folder.
+type buildRecord struct {
+	Files       []string `json:"files"`
+	Fingerprint string   `json:"fingerprint"`
+	Binary      string   `json:"binary"`
+	Generation  int      `json:"generation"`
+}
+
+const recordFile = "build.json"
 
 // current returns the binary to run, rebuilding first if a source changed
 // since the last build. It reports the build generation, which changes on
@@ -46,7 +59,27 @@ func (b *builder) current(ctx context.Context) (string, int, error) {
 	if built && fingerprint(b.files) == b.fingerprint {
 		return b.bin, b.generation, b.lastErr // unchanged: same binary, or same compile error
 	}
+	if !built && b.adopt() {
+		return b.bin, b.generation, nil
+	}
 	return b.build(ctx)
+}
+
+// adopt takes over the build an earlier run left, if its sources are unchanged.
+func (b *builder) adopt() bool {
+	data, err := os.ReadFile(filepath.Join(b.outDir, recordFile))
+	if err != nil {
+		return false
+	}
+	var r buildRecord
+	if json.Unmarshal(data, &r) != nil || len(r.Files) == 0 || fingerprint(r.Files) != r.Fingerprint {
+		return false
+	}
+	if st, err := os.Stat(r.Binary); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	b.files, b.fingerprint, b.bin, b.generation = r.Files, r.Fingerprint, r.Binary, r.Generation
+	return true
 }
 
 func (b *builder) build(ctx context.Context) (string, int, error) {
@@ -63,8 +96,14 @@ func (b *builder) build(ctx context.Context) (string, int, error) {
 	if err != nil {
 		return "", b.generation, err
 	}
+	// Drop the build before the previous one: instances being started may
+	// still use the previous binary, running ones keep theirs open.
+	os.Remove(filepath.Join(b.outDir, fmt.Sprintf("bootstrap.%d", b.generation-1)))
 	b.generation++
 	b.bin = out
+	if data, err := json.Marshal(buildRecord{Files: b.files, Fingerprint: b.fingerprint, Binary: out, Generation: b.generation}); err == nil {
+		os.WriteFile(filepath.Join(b.outDir, recordFile), data, 0o644)
+	}
 	return out, b.generation, nil
 }
 

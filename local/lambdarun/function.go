@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +22,9 @@ var (
 	ErrTimeout = errors.New("function timed out")
 	// ErrCrashed: the process exited during the invocation.
 	ErrCrashed = errors.New("function process exited")
+	// ErrCrashLoop: the function crashed several times in a row; no new
+	// instance starts until its backoff has passed.
+	ErrCrashLoop = errors.New("function keeps crashing")
 	// ErrBuild: the handler does not compile.
 	ErrBuild = errors.New("handler build failed")
 	// ErrClosed: the runtime is shutting down.
@@ -28,6 +33,8 @@ var (
 
 // Spec describes a function, as read from the synthesized template.
 type Spec struct {
+	// Key identifies the function in the runtime. Default: FunctionName.
+	Key string
 	// FunctionName names the function in logs and its environment.
 	FunctionName string
 	// ModuleDir and Package locate the handler's main package.
@@ -39,7 +46,13 @@ type Spec struct {
 	LogFormat string
 }
 
-// Options are shared by all functions of a Runtime.
+func (s Spec) equal(o Spec) bool {
+	return s.Key == o.Key && s.FunctionName == o.FunctionName && s.ModuleDir == o.ModuleDir && s.Package == o.Package &&
+		maps.Equal(s.Env, o.Env) && s.Timeout == o.Timeout && s.MemoryMB == o.MemoryMB && s.LogFormat == o.LogFormat
+}
+
+// Options are shared by all functions of a Runtime. Every field documents
+// its default.
 type Options struct {
 	// MaxInstances is the per-function concurrency limit. Default: 16.
 	MaxInstances int
@@ -52,19 +65,36 @@ type Options struct {
 	Region string
 	// Account is used in function ARNs. Default: 123456789012.
 	Account string
+	// IdleExtra is how long an instance beyond a function's first may stay
+	// idle before it is stopped, as Lambda reclaims environments after a
+	// burst. Default: 30 s.
+	IdleExtra time.Duration
+	// IdleLast is how long a function's last instance may stay idle.
+	// Default: 10 minutes.
+	IdleLast time.Duration
+	// CrashBackoff is the wait before a new instance starts once a
+	// function has crashed crashLoop times in a row; it doubles with each
+	// further crash, up to MaxCrashBackoff. A single crash restarts at once,
+	// as Lambda does. Default: 100 ms.
+	CrashBackoff time.Duration
+	// MaxCrashBackoff caps CrashBackoff. Default: 5 s.
+	MaxCrashBackoff time.Duration
 
 	logMu *sync.Mutex
 }
 
-// Runtime holds the functions of one local API.
+// Runtime holds the functions of the local APIs.
 type Runtime struct {
 	opts      Options
 	mu        sync.Mutex
 	functions map[string]*Function
+	builds    map[string]*builder // by module and package: routes sharing a package share its build
 	closed    bool
+	stop      chan struct{}
 }
 
-// NewRuntime returns an empty runtime.
+// NewRuntime returns an empty runtime. It stops idle instances in the
+// background until Close.
 func NewRuntime(opts Options) *Runtime {
 	if opts.MaxInstances <= 0 {
 		opts.MaxInstances = 16
@@ -78,8 +108,22 @@ func NewRuntime(opts Options) *Runtime {
 	if opts.Account == "" {
 		opts.Account = "123456789012"
 	}
+	if opts.IdleExtra <= 0 {
+		opts.IdleExtra = 30 * time.Second
+	}
+	if opts.IdleLast <= 0 {
+		opts.IdleLast = 10 * time.Minute
+	}
+	if opts.CrashBackoff <= 0 {
+		opts.CrashBackoff = 100 * time.Millisecond
+	}
+	if opts.MaxCrashBackoff <= 0 {
+		opts.MaxCrashBackoff = 5 * time.Second
+	}
 	opts.logMu = &sync.Mutex{}
-	return &Runtime{opts: opts, functions: map[string]*Function{}}
+	r := &Runtime{opts: opts, functions: map[string]*Function{}, builds: map[string]*builder{}, stop: make(chan struct{})}
+	go r.reapIdle()
+	return r
 }
 
 // Function is one function's pool of warm instances.
@@ -99,37 +143,88 @@ type Function struct {
 	live    int
 	waiters []chan struct{}
 	closed  bool
+	// crashes counts crashes in a row; no instance starts before retryAt.
+	crashes int
+	retryAt time.Time
+
+	invocations atomic.Int64
 }
+
+// crashLoop is how many crashes in a row make a crash loop.
+const crashLoop = 3
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-// Add registers a function; nothing is built or started until Warm or Invoke.
+// Add registers a function, or returns the one registered under the same
+// key if its spec is unchanged; a changed spec replaces it (its instances
+// stop). Nothing is built or started until Warm, Build or Invoke.
 func (r *Runtime) Add(spec Spec) (*Function, error) {
+	if spec.Key == "" {
+		spec.Key = spec.FunctionName
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.functions[spec.FunctionName]; ok {
-		return nil, fmt.Errorf("function %q added twice", spec.FunctionName)
+	if r.closed {
+		return nil, ErrClosed
 	}
-	dir := filepath.Join(r.opts.BuildDir, unsafeChars.ReplaceAllString(spec.FunctionName, "_"))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	if old, ok := r.functions[spec.Key]; ok {
+		if old.spec.equal(spec) {
+			return old, nil
+		}
+		go old.close()
+	}
+	bkey := spec.ModuleDir + "|" + spec.Package
+	b, ok := r.builds[bkey]
+	if !ok {
+		dir := filepath.Join(r.opts.BuildDir, unsafeChars.ReplaceAllString(spec.Package, "_"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		b = &builder{moduleDir: spec.ModuleDir, pkg: spec.Package, outDir: dir}
+		r.builds[bkey] = b
 	}
 	f := &Function{
 		spec:      spec,
 		opts:      &r.opts,
 		logPrefix: "[" + spec.FunctionName + "] ",
 		arn:       fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.opts.Region, r.opts.Account, unsafeChars.ReplaceAllString(spec.FunctionName, "-")),
-		build:     &builder{moduleDir: spec.ModuleDir, pkg: spec.Package, outDir: dir},
+		build:     b,
 		all:       map[*instance]bool{},
 	}
-	r.functions[spec.FunctionName] = f
+	r.functions[spec.Key] = f
 	return f, nil
+}
+
+// Retain stops and forgets the functions whose keys are not listed (after a
+// reload dropped them).
+func (r *Runtime) Retain(keys []string) {
+	keep := map[string]bool{}
+	for _, k := range keys {
+		keep[k] = true
+	}
+	r.mu.Lock()
+	var gone []*Function
+	for k, f := range r.functions {
+		if !keep[k] {
+			gone = append(gone, f)
+			delete(r.functions, k)
+		}
+	}
+	r.mu.Unlock()
+	for _, f := range gone {
+		f.close()
+	}
 }
 
 // Close stops every instance of every function.
 func (r *Runtime) Close() {
 	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
 	r.closed = true
+	close(r.stop)
 	fns := r.functions
 	r.mu.Unlock()
 	for _, f := range fns {
@@ -137,8 +232,62 @@ func (r *Runtime) Close() {
 	}
 }
 
+// reapIdle stops instances idle for longer than IdleExtra (IdleLast for a
+// function's last one), as Lambda reclaims idle environments.
+func (r *Runtime) reapIdle() {
+	tick := time.NewTicker(min(r.opts.IdleExtra, r.opts.IdleLast) / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+		}
+		r.mu.Lock()
+		var fns []*Function
+		for _, f := range r.functions {
+			fns = append(fns, f)
+		}
+		r.mu.Unlock()
+		for _, f := range fns {
+			f.reapIdle(time.Now())
+		}
+	}
+}
+
+func (f *Function) reapIdle(now time.Time) {
+	f.mu.Lock()
+	var stop []*instance
+	kept := f.idle[:0]
+	// idle is ordered from the least to the most recently used.
+	for i, inst := range f.idle {
+		last := f.live-len(stop) == 1 && i == len(f.idle)-1
+		limit := f.opts.IdleExtra
+		if last {
+			limit = f.opts.IdleLast
+		}
+		if now.Sub(inst.lastUsed) > limit {
+			stop = append(stop, inst)
+		} else {
+			kept = append(kept, inst)
+		}
+	}
+	f.idle = kept
+	f.mu.Unlock()
+	for _, inst := range stop {
+		inst.kill()
+	}
+}
+
 // Spec returns the function's description.
 func (f *Function) Spec() Spec { return f.spec }
+
+// Build compiles the handler (or finds its build from an earlier run still
+// current) without starting it.
+func (f *Function) Build(ctx context.Context) error {
+	_, _, err := f.current(ctx)
+	return err
+}
 
 // Warm builds the handler and starts one instance, so the first request
 // does not pay for either.
@@ -169,6 +318,7 @@ type Result struct {
 // Invoke runs one event on a warm (or new) instance and waits for the
 // answer, at most the function's timeout.
 func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte) (Result, error) {
+	f.invocations.Add(1)
 	bin, gen, err := f.current(ctx)
 	if err != nil {
 		return Result{}, err
@@ -274,6 +424,13 @@ func (f *Function) acquire(ctx context.Context, bin string, gen int) (*instance,
 			}
 			inst.kill() // an older build, or dead: replaced below
 		}
+		if wait := time.Until(f.retryAt); wait > 0 {
+			n := f.crashes
+			f.mu.Unlock()
+			// A handler crashing on every request would otherwise start a
+			// process per request and starve the healthy routes.
+			return nil, fmt.Errorf("%w: %d crashes in a row; the next instance starts in %s", ErrCrashLoop, n, wait.Round(time.Millisecond))
+		}
 		if f.live < f.opts.MaxInstances {
 			f.live++
 			f.mu.Unlock()
@@ -298,24 +455,34 @@ func (f *Function) acquire(ctx context.Context, bin string, gen int) (*instance,
 	}
 }
 
-// release returns an instance to the pool and wakes one waiter.
+// release returns an instance to the pool after a completed invocation and
+// wakes one waiter.
 func (f *Function) release(inst *instance) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.crashes, f.retryAt = 0, time.Time{}
 	if f.closed || !inst.alive() {
 		inst.kill()
 	} else {
+		inst.lastUsed = time.Now()
 		f.idle = append(f.idle, inst)
 	}
 	f.wakeOne()
 }
 
-// instanceExited is called once per instance when its process is gone.
-func (f *Function) instanceExited(inst *instance) {
+// instanceExited is called once per instance when its process is gone; an
+// exit nobody asked for is a crash and delays the next start.
+func (f *Function) instanceExited(inst *instance, crashed bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.live--
 	delete(f.all, inst)
+	if crashed && !f.closed {
+		if f.crashes++; f.crashes >= crashLoop {
+			backoff := f.opts.CrashBackoff << min(f.crashes-crashLoop, 16)
+			f.retryAt = time.Now().Add(min(backoff, f.opts.MaxCrashBackoff))
+		}
+	}
 	f.wakeOne()
 }
 
@@ -325,6 +492,9 @@ func (f *Function) wakeOne() {
 		f.waiters = f.waiters[1:]
 	}
 }
+
+// Invocations counts the calls of Invoke so far.
+func (f *Function) Invocations() int64 { return f.invocations.Load() }
 
 // Instances reports how many processes the function runs now.
 func (f *Function) Instances() int {

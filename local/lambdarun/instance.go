@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // instance is one warm process of a function and its Runtime API.
@@ -19,6 +21,12 @@ type instance struct {
 	stdout  *prefixWriter
 	stderr  *prefixWriter
 	once    sync.Once
+	// killed is set when the gateway stopped the process (timeout, idle,
+	// reload, shutdown): such an exit is not a crash.
+	killed atomic.Bool
+	// lastUsed is when the instance last finished an invocation (guarded by
+	// its function's mutex).
+	lastUsed time.Time
 }
 
 func (f *Function) startInstance(bin string, generation int) (*instance, error) {
@@ -46,7 +54,7 @@ func (f *Function) startInstance(bin string, generation int) (*instance, error) 
 		api.close()
 		// Counted out before dead is closed, so that whoever waits on dead
 		// (StopInstances, close) sees the count without this instance.
-		f.instanceExited(inst)
+		f.instanceExited(inst, !inst.killed.Load())
 		close(inst.dead)
 	}()
 	return inst, nil
@@ -65,6 +73,7 @@ func (i *instance) alive() bool {
 // invocation timed out.
 func (i *instance) kill() {
 	i.once.Do(func() {
+		i.killed.Store(true)
 		if i.cmd.Process != nil {
 			killProcess(i.cmd)
 		}

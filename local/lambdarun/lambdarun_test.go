@@ -24,10 +24,14 @@ func moduleDir(t *testing.T) string {
 	return d
 }
 
-func newFaulty(t *testing.T, timeout time.Duration, max int) (*Function, *testutil.SyncBuffer) {
+func newFaulty(t *testing.T, timeout time.Duration, max int, tune ...func(o *Options)) (*Function, *testutil.SyncBuffer) {
 	t.Helper()
 	logs := &testutil.SyncBuffer{}
-	rt := NewRuntime(Options{MaxInstances: max, Logs: logs, BuildDir: t.TempDir()})
+	o := Options{MaxInstances: max, Logs: logs, BuildDir: t.TempDir()}
+	for _, f := range tune {
+		f(&o)
+	}
+	rt := NewRuntime(o)
 	t.Cleanup(rt.Close)
 	f, err := rt.Add(Spec{FunctionName: "GET /faulty", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty",
 		Env: map[string]string{"GREETING": "hi"}, Timeout: timeout, MemoryMB: 256})
@@ -161,8 +165,61 @@ func TestFaultsAndRecovery(t *testing.T) {
 			t.Fatalf("after %s: %v", tt.query, err)
 		}
 	}
-	if !strings.Contains(logs.String(), "[GET /faulty] exiting on purpose") {
-		t.Errorf("function output is not streamed with its prefix:\n%s", logs.String())
+	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(logs.String(), "[GET /faulty] exiting on purpose") },
+		"the function's output streamed with its prefix")
+}
+
+// TestIdleInstancesAreStopped: after a burst, the extra instances stop
+// after IdleExtra and the last one after IdleLast; the next call starts one.
+func TestIdleInstancesAreStopped(t *testing.T) {
+	f, _ := newFaulty(t, 5*time.Second, 4, func(o *Options) { o.IdleExtra, o.IdleLast = 300*time.Millisecond, 1500*time.Millisecond })
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := invoke(t, f, "do=sleep&ms=200"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.Instances(); n < 2 {
+		t.Fatalf("%d instances after a burst of 4, want several", n)
+	}
+	testutil.Eventually(t, 5*time.Second, func() bool { return f.Instances() == 1 }, "the extra instances stopped, one kept warm")
+	testutil.Eventually(t, 5*time.Second, func() bool { return f.Instances() == 0 }, "the last instance stopped after IdleLast")
+	if _, err := invoke(t, f, ""); err != nil {
+		t.Fatalf("after the idle stop: %v", err)
+	}
+}
+
+// TestCrashLoopBacksOff: a handler crashing on every call stops being
+// restarted for each request after three crashes in a row; a success
+// ends the backoff.
+func TestCrashLoopBacksOff(t *testing.T) {
+	f, _ := newFaulty(t, 5*time.Second, 2, func(o *Options) { o.CrashBackoff = 400 * time.Millisecond })
+	for i := range 3 {
+		if _, err := invoke(t, f, "do=exit"); !errors.Is(err, ErrCrashed) {
+			t.Fatalf("crash %d: %v", i+1, err)
+		}
+	}
+	start := time.Now()
+	if _, err := invoke(t, f, ""); !errors.Is(err, ErrCrashLoop) {
+		t.Fatalf("after 3 crashes in a row: %v, want %v", err, ErrCrashLoop)
+	}
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Errorf("a request during the backoff took %s, want an answer at once", took)
+	}
+	if n := f.Instances(); n != 0 {
+		t.Errorf("%d instances started during the backoff", n)
+	}
+	testutil.Eventually(t, 5*time.Second, func() bool { _, err := invoke(t, f, ""); return err == nil }, "a healthy call once the backoff passed")
+	if _, err := invoke(t, f, "do=exit"); !errors.Is(err, ErrCrashed) {
+		t.Fatalf("a crash after a success: %v, want it restarted at once next time", err)
+	}
+	if _, err := invoke(t, f, ""); err != nil {
+		t.Errorf("one crash after a success started a backoff: %v", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -21,8 +22,15 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 	var req struct {
 		RawQueryString string            `json:"rawQueryString"`
 		Query          map[string]string `json:"queryStringParameters"`
+		// A REST TOKEN authorizer event: the token says what to answer.
+		Type      string `json:"type"`
+		Token     string `json:"authorizationToken"`
+		MethodArn string `json:"methodArn"`
 	}
 	json.Unmarshal(event, &req)
+	if req.Type == "TOKEN" {
+		return tokenAuthorizer(strings.TrimPrefix(req.Token, "Bearer "), req.MethodArn)
+	}
 	q, _ := url.ParseQuery(req.RawQueryString)
 	do := q.Get("do")
 	if do == "" {
@@ -71,6 +79,45 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 		"pid":       os.Getpid(),
 	})
 	return map[string]any{"statusCode": 200, "headers": map[string]string{"content-type": "application/json"}, "body": string(body)}, nil
+}
+
+// tokenAuthorizer answers a REST TOKEN authorizer event as the token asks:
+// "allow", "deny", "deny-other" (allows the API but denies methodArn's
+// method), or one of the faults API Gateway must answer 401 or 500 to.
+func tokenAuthorizer(token, methodArn string) (any, error) {
+	api, _, _ := strings.Cut(methodArn, "/")
+	stage := strings.Split(methodArn, "/")[1]
+	all := api + "/" + stage + "/*"
+	policy := func(statements ...map[string]any) map[string]any {
+		return map[string]any{"principalId": "user-" + token, "policyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
+			"context": map[string]any{"token": token, "n": 7, "ok": true}}
+	}
+	stmt := func(effect string, resource any) map[string]any {
+		return map[string]any{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}
+	}
+	switch token {
+	case "allow":
+		return policy(stmt("Allow", all)), nil
+	case "deny":
+		return policy(stmt("Deny", all)), nil
+	case "deny-other":
+		return policy(stmt("Allow", all), stmt("Deny", []string{api + "/" + stage + "/DELETE/*"})), nil
+	case "allow-get":
+		return policy(stmt("Allow", api+"/"+stage+"/GET/*")), nil
+	case "unauthorized":
+		return nil, errors.New("Unauthorized")
+	case "panic":
+		panic("faulty authorizer panicked on purpose")
+	case "no-principal":
+		return map[string]any{"policyDocument": map[string]any{"Statement": []any{stmt("Allow", all)}}}, nil
+	case "nested-context":
+		p := policy(stmt("Allow", all))
+		p["context"] = map[string]any{"nested": map[string]any{"a": 1}}
+		return p, nil
+	case "string":
+		return "just a string", nil
+	}
+	return nil, fmt.Errorf("faulty authorizer: unknown instruction %q", token)
 }
 
 func main() { lambda.Start(handle) }

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// watchEvery is how often the app's inputs are checked for changes.
+const watchEvery = time.Second
+
+// watchApp synthesizes the app again when its stack code or cdk.json
+// changes, and serves the new routes without a restart. A failed synth
+// keeps the routes served and is printed once, until the inputs change
+// again. Handler edits need nothing of this: handlers are rebuilt on the
+// next request.
+func (s *server) watchApp(ctx context.Context) {
+	tick := time.NewTicker(watchEvery)
+	defer tick.Stop()
+	lastFailed := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		inputs, seen := s.p.stampInputs()
+		if inputs == nil || fingerprint(inputs) == seen || fingerprint(inputs) == lastFailed {
+			continue
+		}
+		fp := fingerprint(inputs)
+		fmt.Fprintf(s.logs, "jwtapi-local: the app changed (%s); synthesizing again...\n", changed(inputs))
+		if err := s.p.synth(ctx, s.logs); err != nil {
+			if ctx.Err() == nil {
+				fmt.Fprintf(s.logs, "jwtapi-local: %v\njwtapi-local: still serving the routes of the last good synth; fix the app and save again\n", err)
+			}
+			lastFailed = fp
+			continue
+		}
+		lastFailed = ""
+		apis, err := loadAPIs(s.p, s.f.stacks, s.f.stage)
+		var changes []string
+		if err == nil {
+			changes, err = s.reload(apis)
+		}
+		switch {
+		case err != nil:
+			fmt.Fprintf(s.logs, "jwtapi-local: the new synth cannot be served: %v\njwtapi-local: still serving the routes of the last good synth\n", err)
+		case len(changes) == 0:
+			fmt.Fprintln(s.logs, "jwtapi-local: reloaded; no route changed")
+		default:
+			fmt.Fprintf(s.logs, "jwtapi-local: reloaded: %s\n", strings.Join(changes, "; "))
+		}
+	}
+}
+
+// stampInputs returns the inputs of the last synth and their fingerprint
+// then; nil when there is no stamp.
+func (p *project) stampInputs() ([]string, string) {
+	data, err := os.ReadFile(p.stampPath())
+	if err != nil {
+		return nil, ""
+	}
+	var st stamp
+	if json.Unmarshal(data, &st) != nil {
+		return nil, ""
+	}
+	return st.Inputs, st.Inputs0
+}

@@ -1,0 +1,39 @@
+package gateway
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestRenderVTL(t *testing.T) {
+	vars := map[string]string{"context.authorizer.code": "ERR_JWT_EXPIRED", "context.authorizer.error": "Token has expired.", "context.stage": "dev"}
+	lookup := func(ref string) string { return vars[ref] }
+	// The construct's ACCESS_DENIED template.
+	accessDenied := `#if("$context.authorizer.code" != ""){"error":"$context.authorizer.error","code":"$context.authorizer.code"}#else{"error":"Forbidden.","code":"AUTH_ERROR"}#end`
+	tests := []struct{ tpl, want string }{
+		{accessDenied, `{"error":"Token has expired.","code":"ERR_JWT_EXPIRED"}`},
+		{`{"s":"${context.stage}","q":"$!context.missing","m":"$context.missing"}`, `{"s":"dev","q":"","m":""}`},
+		{`#if($context.stage == "prod")P#elseif($context.stage == 'dev')D#else?#end`, `D`},
+		{`#if($context.missing)yes#else no#end`, ` no`},
+		{`#if(!$context.missing && $context.stage != "x")a#end`, `a`},
+		{`#if($context.missing || $context.stage == "dev")b#end`, `b`},
+		{`#if($context.stage == "dev")#if($context.authorizer.code == "x")inner#else outer#end#end`, ` outer`},
+		{`costs $5 and # signs`, `costs $5 and # signs`},
+		{`{"message":$context.error.messageString}`, `{"message":}`},
+	}
+	for _, tt := range tests {
+		got, err := renderVTL(tt.tpl, lookup)
+		if err != nil || got != tt.want {
+			t.Errorf("renderVTL(%q) = %q, %v; want %q", tt.tpl, got, err, tt.want)
+		}
+	}
+	delete(vars, "context.authorizer.code")
+	if got, _ := renderVTL(accessDenied, lookup); got != `{"error":"Forbidden.","code":"AUTH_ERROR"}` {
+		t.Errorf("ACCESS_DENIED without a code = %s", got)
+	}
+	for _, bad := range []string{`#set($x = 1)$x`, `#foreach($a in $b)x#end`, `#if($a == 1)x`, `#else x`, `#if $a #end`, `#if(($a)x#end`} {
+		if _, err := renderVTL(bad, lookup); !errors.Is(err, errVTL) {
+			t.Errorf("renderVTL(%q) = %v, want an unsupported-template error", bad, err)
+		}
+	}
+}
