@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/jwtapi/jwtapi/constructs/jwtapi"
 	"github.com/jwtapi/jwtapi/stacks"
 )
 
@@ -17,21 +18,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 	}
-	quietClose()
+	jwtapi.Close()
 	if err != nil {
 		os.Exit(1)
 	}
-}
-
-// quietClose stops the jsii runtime. jsii-runtime-go races two waits on its
-// Node process and may print "Runtime process exited abnormally: waitid: no
-// child processes" after a successful synth; nothing can be done about it,
-// so it is not shown.
-func quietClose() {
-	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
-		os.Stderr = devNull
-	}
-	jsii.Close()
 }
 
 func run() error {

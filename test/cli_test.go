@@ -1,8 +1,8 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -24,10 +24,7 @@ func cdkCLI(t *testing.T, args ...string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(root, "node_modules", ".bin")
-	if _, err := os.Stat(filepath.Join(bin, "cdk")); err != nil {
-		t.Fatalf("the pinned CDK CLI is not installed (%v): run `make test`, which runs npm ci first", err)
-	}
+	bin := filepath.Dir(testutil.NodeModule(t, root, ".bin/cdk"))
 	cmd := exec.Command(filepath.Join(bin, "cdk"), append([]string{"--no-notices"}, args...)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_CLI_TELEMETRY=true")
@@ -103,47 +100,90 @@ func TestMakeRefusesToDeployLocal(t *testing.T) {
 	}
 }
 
-// TestMakeDev runs the README's main command as a newcomer would, on free
-// ports: synth of the local stage, the embedded issuer, the local gateway,
-// the printed token; then Ctrl-C.
-func TestMakeDev(t *testing.T) {
+// makeDev runs `make dev` with extra arguments on free ports until it is
+// ready, and returns its output watcher, the printed token and the
+// endpoints it wrote. The process group is stopped with Ctrl-C at the end.
+func makeDev(t *testing.T, args ...string) (*logWatcher, string, map[string]endpoint) {
+	t.Helper()
 	addr, issuerAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
-	cmd := exec.Command("make", "-s", "dev")
+	cmd := exec.Command("make", append([]string{"-s", "dev", "ADDR=" + addr, "ISSUER_ADDR=" + issuerAddr}, args...)...)
 	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "ADDR="+addr, "ISSUER_ADDR="+issuerAddr)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C goes to the whole group, as in a terminal
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	token := make(chan string, 1)
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			if _, tok, ok := strings.Cut(sc.Text(), "export TOKEN="); ok {
-				token <- tok
-			}
-			if strings.HasPrefix(sc.Text(), "Ready in") {
-				close(ready)
-			}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Error("make dev did not stop within 15 s of Ctrl-C")
 		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(5 * time.Minute):
-		t.Fatalf("make dev not ready after 5 minutes:\n%s", stderr.String())
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			t.Errorf("the gateway still listens after Ctrl-C")
+		}
+	})
+	w := watchLines(out)
+	w.waitFor(t, 0, "Ready in", 6*time.Minute)
+	token := ""
+	w.mu.Lock()
+	for _, l := range w.lines {
+		if _, tok, ok := strings.Cut(l, "export TOKEN="); ok {
+			token = tok
+		}
 	}
-	tok := <-token
-	get := func(method, path, tok string) int {
-		req, _ := http.NewRequest(method, "http://"+addr+path, nil)
+	w.mu.Unlock()
+	var e map[string]endpoint
+	b, err := os.ReadFile(filepath.Join("..", ".local", "endpoints.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &e)
+	}
+	if err != nil {
+		t.Fatalf(".local/endpoints.json: %v", err)
+	}
+	for _, ep := range e {
+		if !strings.HasPrefix(ep.URL, "http://127.0.0.1:") {
+			t.Fatalf("endpoint %+v", ep)
+		}
+	}
+	return w, token, e
+}
+
+// endpoint is an entry of .local/endpoints.json.
+type endpoint struct{ URL, Kind, Name string }
+
+// urlOf finds the URL of the API of a kind.
+func urlOf(t *testing.T, e map[string]endpoint, kind string) string {
+	t.Helper()
+	for _, ep := range e {
+		if ep.Kind == kind {
+			return ep.URL
+		}
+	}
+	t.Fatalf("no %s API in %v", kind, e)
+	return ""
+}
+
+// TestMakeDev runs the README's main command as a newcomer would, on free
+// ports: the local stage's HTTP and REST APIs, the embedded issuer, the
+// printed token; then Ctrl-C.
+func TestMakeDev(t *testing.T) {
+	_, tok, e := makeDev(t)
+	if len(e) != 2 {
+		t.Fatalf("endpoints %v, want the HTTP and the REST API", e)
+	}
+	httpURL, restURL := urlOf(t, e, "http"), urlOf(t, e, "rest")
+	call := func(method, url, tok string) int {
+		req, _ := http.NewRequest(method, url, nil)
 		if tok != "" {
 			req.Header.Set("authorization", "Bearer "+tok)
 		}
@@ -155,26 +195,40 @@ func TestMakeDev(t *testing.T) {
 		return res.StatusCode
 	}
 	for _, c := range []struct {
-		method, path, tok string
-		want              int
+		method, url, tok string
+		want             int
 	}{
-		{"GET", "/public", "", 200}, {"GET", "/private", "", 401}, {"GET", "/private", tok, 200},
-		{"GET", "/me", tok, 200}, {"DELETE", "/users/1", tok, 200}, {"DELETE", "/users/1", "", 401},
+		{"GET", httpURL + "public", "", 200}, {"GET", httpURL + "private", "", 401}, {"GET", httpURL + "private", tok, 200},
+		{"GET", httpURL + "me", tok, 200}, {"DELETE", httpURL + "users/1", tok, 200}, {"DELETE", httpURL + "users/1", "", 401},
+		{"GET", restURL + "public", "", 200}, {"GET", restURL + "private", "", 401}, {"GET", restURL + "private", tok, 200},
+		{"DELETE", restURL + "users/1", tok, 200},
 	} {
-		if got := get(c.method, c.path, c.tok); got != c.want {
-			t.Errorf("%s %s: %d, want %d", c.method, c.path, got, c.want)
+		if got := call(c.method, c.url, c.tok); got != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.url, got, c.want)
 		}
 	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("make dev did not stop within 15 s of Ctrl-C")
+}
+
+// TestMakeDevOtherStage serves the dev stage: its two stacks, selected by
+// their stage mark, with its (unreachable here) Auth0 issuer: private
+// routes fail closed.
+func TestMakeDevOtherStage(t *testing.T) {
+	w, _, e := makeDev(t, "STAGE=dev")
+	if len(e) != 2 {
+		t.Fatalf("endpoints %v, want the dev stage's HTTP and REST API", e)
 	}
-	if c, err := net.Dial("tcp", addr); err == nil {
-		c.Close()
-		t.Errorf("the gateway still listens after Ctrl-C")
+	w.waitFor(t, 0, "issuer     https://your-tenant.us.auth0.com/ (tokens verified against its discovery document", time.Second)
+	for _, c := range []struct {
+		url  string
+		want int
+	}{{urlOf(t, e, "http") + "public", 200}, {urlOf(t, e, "http") + "private", 401}, {urlOf(t, e, "rest") + "public", 200}} {
+		res, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.want {
+			t.Errorf("GET %s: %d, want %d", c.url, res.StatusCode, c.want)
+		}
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/gobuild"
 )
 
 // project is the CDK app jwtapi-local serves: its Go module, the folder
@@ -60,18 +60,25 @@ func (p *project) synthCommand() string {
 }
 
 // stamp records the synth jwtapi-local ran last: with what context, from
-// which inputs (the app's Go sources, cdk.json), producing which assembly.
-// When neither changed since, the assembly is fresh and no synth is needed.
+// which inputs (the app's Go sources, cdk.json) as they were then, producing
+// which assembly. When nothing changed since, the assembly is fresh and no
+// synth is needed.
 type stamp struct {
-	Context  []string `json:"context"`
-	Inputs   []string `json:"inputs"`
-	Inputs0  string   `json:"inputsFingerprint"`
-	Manifest string   `json:"manifestFingerprint"`
+	Context    []string `json:"context"`
+	Inputs     []string `json:"inputs"`
+	Signatures []string `json:"signatures"`
+	Manifest   string   `json:"manifest"`
 }
 
 func (p *project) stampPath() string { return filepath.Join(p.stateDir, "synth.json") }
 
 func (p *project) manifestPath() string { return filepath.Join(p.cdkOut, "manifest.json") }
+
+func (p *project) readStamp() (stamp, bool) {
+	var s stamp
+	data, err := os.ReadFile(p.stampPath())
+	return s, err == nil && json.Unmarshal(data, &s) == nil && len(s.Inputs) == len(s.Signatures)
+}
 
 // fresh reports whether the assembly was synthesized by jwtapi-local from
 // the current inputs and context; why says what changed otherwise.
@@ -79,34 +86,29 @@ func (p *project) fresh() (ok bool, why string) {
 	if _, err := os.Stat(p.manifestPath()); err != nil {
 		return false, "there is no synthesized app in " + p.cdkOut
 	}
-	var s stamp
-	data, err := os.ReadFile(p.stampPath())
-	if err != nil || json.Unmarshal(data, &s) != nil {
-		return false, "this app was not synthesized by jwtapi-local yet"
-	}
+	s, ok := p.readStamp()
 	switch {
+	case !ok:
+		return false, "this app was not synthesized by jwtapi-local yet"
 	case !slices.Equal(s.Context, p.context):
 		return false, fmt.Sprintf("the synth context changed (%s)", strings.Join(p.context, " "))
-	case fingerprint([]string{p.manifestPath()}) != s.Manifest:
+	case gobuild.Signature(p.manifestPath()) != s.Manifest:
 		return false, p.cdkOut + " was written by another synth"
-	case fingerprint(s.Inputs) != s.Inputs0:
-		return false, "the app's code or cdk.json changed: " + changed(s.Inputs)
+	}
+	if f := s.changed(); f != "" {
+		return false, f + " changed since the last synth"
 	}
 	return true, ""
 }
 
-// changed names an input newer than the stamp, for the message.
-func changed(inputs []string) string {
-	var newest string
-	var at time.Time
-	for _, f := range inputs {
-		if st, err := os.Stat(f); err != nil {
-			return f + " is gone"
-		} else if st.ModTime().After(at) {
-			newest, at = f, st.ModTime()
+// changed names the first input that is not as the stamp recorded it.
+func (s stamp) changed() string {
+	for i, f := range s.Inputs {
+		if gobuild.Signature(f) != s.Signatures[i] {
+			return f
 		}
 	}
-	return newest
+	return ""
 }
 
 // synth runs `cdk synth` in the app folder and records its stamp.
@@ -122,8 +124,11 @@ func (p *project) synth(ctx context.Context, log io.Writer) error {
 	for _, c := range p.context {
 		args = append(args, "-c", c)
 	}
-	inputs, err := appInputs(p.appDir, p.moduleDir)
+	inputs, err := appInputs(ctx, p.appDir, p.moduleDir)
 	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.stateDir, 0o755); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -137,11 +142,11 @@ func (p *project) synth(ctx context.Context, log io.Writer) error {
 		return fmt.Errorf("cdk synth failed (%v):\n%s", err, cleanSynthOutput(out.String()))
 	}
 	fmt.Fprintf(log, "jwtapi-local: synthesized in %.1fs\n", time.Since(start).Seconds())
-	s := stamp{Context: p.context, Inputs: inputs, Inputs0: fingerprint(inputs), Manifest: fingerprint([]string{p.manifestPath()})}
-	data, _ := json.MarshalIndent(s, "", "  ")
-	if err := os.MkdirAll(p.stateDir, 0o755); err != nil {
-		return err
+	s := stamp{Context: p.context, Inputs: inputs, Manifest: gobuild.Signature(p.manifestPath())}
+	for _, f := range inputs {
+		s.Signatures = append(s.Signatures, gobuild.Signature(f))
 	}
+	data, _ := json.MarshalIndent(s, "", "  ")
 	return os.WriteFile(p.stampPath(), data, 0o644)
 }
 
@@ -179,54 +184,33 @@ func cdkCLI(appDir string) (string, []string, error) {
 }
 
 // appInputs lists what the synthesized assembly depends on: cdk.json,
-// cdk.context.json, and the Go files (and their folders) of the module
-// packages the app's main package imports. Handler packages are not among
-// them: jwtapi-local rebuilds handlers itself.
-func appInputs(appDir, moduleDir string) ([]string, error) {
-	inputs := []string{filepath.Join(appDir, "cdk.json"), filepath.Join(appDir, "cdk.context.json"),
-		filepath.Join(moduleDir, "go.mod"), filepath.Join(moduleDir, "go.sum")}
-	pkgs := appPackages(appDir)
-	if pkgs == nil {
-		// Not a "go run" app: every Go file of the module counts.
-		err := filepath.WalkDir(moduleDir, func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() && path != moduleDir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "testdata" || d.Name() == "cdk.out") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
-				inputs = append(inputs, path)
-			}
+// cdk.context.json, and the sources of the app's main package (for a
+// cdk.json app "go run <package>"; else every Go file of the module).
+// Handler packages are not among them: jwtapi-local rebuilds handlers itself.
+func appInputs(ctx context.Context, appDir, moduleDir string) ([]string, error) {
+	inputs := []string{filepath.Join(appDir, "cdk.json"), filepath.Join(appDir, "cdk.context.json")}
+	if pkgs := appPackages(appDir); pkgs != nil {
+		sources, err := gobuild.Sources(ctx, appDir, pkgs...)
+		return append(inputs, sources...), err
+	}
+	inputs = append(inputs, filepath.Join(moduleDir, "go.mod"), filepath.Join(moduleDir, "go.sum"))
+	err := filepath.WalkDir(moduleDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
 			return nil
-		})
-		return inputs, err
-	}
-	args := append([]string{"list", "-e", "-deps", "-f", `{{if and .Module .Module.Main}}{{.Dir}}|{{join .GoFiles ","}},{{join .EmbedFiles ","}}{{end}}`}, pkgs...)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = appDir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("go list %s: %v: %s", strings.Join(pkgs, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		dir, names, ok := strings.Cut(line, "|")
-		if !ok {
-			continue
 		}
-		inputs = append(inputs, dir)
-		for _, n := range strings.Split(names, ",") {
-			if n != "" {
-				inputs = append(inputs, filepath.Join(dir, n))
-			}
+		if d.IsDir() && path != moduleDir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "testdata" || d.Name() == "cdk.out") {
+			return filepath.SkipDir
 		}
-	}
-	return inputs, nil
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			inputs = append(inputs, path)
+		}
+		return nil
+	})
+	return inputs, err
 }
 
-// appPackages returns the packages of a cdk.json app "go run <pkgs>", or nil.
+// appPackages returns the package of a cdk.json app "go run <package>"
+// (or its .go files), or nil.
 func appPackages(appDir string) []string {
 	data, err := os.ReadFile(filepath.Join(appDir, "cdk.json"))
 	if err != nil {
@@ -252,17 +236,4 @@ func appPackages(appDir string) []string {
 		}
 	}
 	return pkgs
-}
-
-// fingerprint hashes the size and time of each file (a missing file too).
-func fingerprint(files []string) string {
-	h := sha256.New()
-	for _, f := range files {
-		if st, err := os.Stat(f); err != nil {
-			fmt.Fprintf(h, "%s missing\n", f)
-		} else {
-			fmt.Fprintf(h, "%s %d %d\n", f, st.Size(), st.ModTime().UnixNano())
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

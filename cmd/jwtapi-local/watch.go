@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/gobuild"
 )
 
 // watchEvery is how often the app's inputs are checked for changes.
@@ -27,12 +27,16 @@ func (s *server) watchApp(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		inputs, seen := s.p.stampInputs()
-		if inputs == nil || fingerprint(inputs) == seen || fingerprint(inputs) == lastFailed {
+		st, ok := s.p.readStamp()
+		if !ok {
 			continue
 		}
-		fp := fingerprint(inputs)
-		fmt.Fprintf(s.logs, "jwtapi-local: the app changed (%s); synthesizing again...\n", changed(inputs))
+		what := st.changed()
+		fp := gobuild.Fingerprint(st.Inputs)
+		if what == "" || fp == lastFailed {
+			continue
+		}
+		fmt.Fprintf(s.logs, "jwtapi-local: %s changed; synthesizing again...\n", what)
 		if err := s.p.synth(ctx, s.logs); err != nil {
 			if ctx.Err() == nil {
 				fmt.Fprintf(s.logs, "jwtapi-local: %v\njwtapi-local: still serving the routes of the last good synth; fix the app and save again\n", err)
@@ -55,18 +59,4 @@ func (s *server) watchApp(ctx context.Context) {
 			fmt.Fprintf(s.logs, "jwtapi-local: reloaded: %s\n", strings.Join(changes, "; "))
 		}
 	}
-}
-
-// stampInputs returns the inputs of the last synth and their fingerprint
-// then; nil when there is no stamp.
-func (p *project) stampInputs() ([]string, string) {
-	data, err := os.ReadFile(p.stampPath())
-	if err != nil {
-		return nil, ""
-	}
-	var st stamp
-	if json.Unmarshal(data, &st) != nil {
-		return nil, ""
-	}
-	return st.Inputs, st.Inputs0
 }

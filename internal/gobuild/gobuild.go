@@ -7,6 +7,8 @@ package gobuild
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -92,4 +94,66 @@ func ModuleDir(dir string) (string, error) {
 			return "", fmt.Errorf("no go.mod found in %s or above", dir)
 		}
 	}
+}
+
+// Sources lists what a build of pkgs (run from dir) depends on inside the
+// main module: go.mod, go.sum, and the Go and embedded files of every module
+// package they import, with those packages' folders (a file added or
+// removed changes them). Packages that fail to load are still listed.
+func Sources(ctx context.Context, dir string, pkgs ...string) ([]string, error) {
+	args := append([]string{"list", "-e", "-deps", "-f",
+		`{{if and .Module .Module.Main}}{{.Dir}}|{{join .GoFiles ","}},{{join .EmbedFiles ","}}{{end}}`}, pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %v: %s", strings.Join(pkgs, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	moduleDir, err := ModuleDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := []string{filepath.Join(moduleDir, "go.mod"), filepath.Join(moduleDir, "go.sum")}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkgDir, names, ok := strings.Cut(line, "|")
+		if !ok {
+			continue
+		}
+		files = append(files, pkgDir)
+		for _, n := range strings.Split(names, ",") {
+			if n != "" {
+				files = append(files, filepath.Join(pkgDir, n))
+			}
+		}
+	}
+	return files, nil
+}
+
+// Signature says what a source looks like now: a file's size and time, a
+// folder's Go file names (not its time, which changes whenever anything is
+// written next to the sources), or that it is missing.
+func Signature(path string) string {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return "missing"
+	case st.IsDir():
+		names, _ := filepath.Glob(filepath.Join(path, "*.go"))
+		for i, n := range names {
+			names[i] = filepath.Base(n)
+		}
+		return "dir " + strings.Join(names, ",")
+	}
+	return fmt.Sprintf("%d %d", st.Size(), st.ModTime().UnixNano())
+}
+
+// Fingerprint hashes the signatures of files.
+func Fingerprint(files []string) string {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s %s\n", f, Signature(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -4,6 +4,8 @@ package testutil
 import (
 	"bytes"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -69,4 +71,17 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() bool, what stri
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// NodeModule returns the path of what a test needs from the project's npm
+// packages (path is relative to node_modules, "oidc-provider" or
+// ".bin/cdk"), failing the test with what to run when they are not
+// installed: `make deps` runs npm ci.
+func NodeModule(t testing.TB, moduleDir, path string) string {
+	t.Helper()
+	full := filepath.Join(moduleDir, "node_modules", path)
+	if _, err := os.Stat(full); err != nil {
+		t.Fatalf("%s is not installed (%v): run `make deps` (npm ci) in %s, then test again; `make test` does both", path, err, moduleDir)
+	}
+	return full
 }

@@ -24,10 +24,8 @@ import (
 func startOIDCProvider(t *testing.T) string {
 	t.Helper()
 	root := moduleDir()
-	node := filepath.Join(root, "node_modules", ".bin", "node")
-	if _, err := os.Stat(filepath.Join(root, "node_modules", "oidc-provider")); err != nil {
-		t.Fatalf("oidc-provider is not installed (%v): run `make test`, which runs npm ci first", err)
-	}
+	testutil.NodeModule(t, root, "oidc-provider")
+	node := testutil.NodeModule(t, root, ".bin/node")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

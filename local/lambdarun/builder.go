@@ -2,14 +2,10 @@ package lambdarun
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -56,7 +52,7 @@ func (b *builder) current(ctx context.Context) (string, int, error) {
 		return b.bin, b.generation, b.lastErr
 	}
 	b.checkedAt = time.Now()
-	if built && fingerprint(b.files) == b.fingerprint {
+	if built && gobuild.Fingerprint(b.files) == b.fingerprint {
 		return b.bin, b.generation, b.lastErr // unchanged: same binary, or same compile error
 	}
 	if !built && b.adopt() {
@@ -72,7 +68,7 @@ func (b *builder) adopt() bool {
 		return false
 	}
 	var r buildRecord
-	if json.Unmarshal(data, &r) != nil || len(r.Files) == 0 || fingerprint(r.Files) != r.Fingerprint {
+	if json.Unmarshal(data, &r) != nil || len(r.Files) == 0 || gobuild.Fingerprint(r.Files) != r.Fingerprint {
 		return false
 	}
 	if st, err := os.Stat(r.Binary); err != nil || !st.Mode().IsRegular() {
@@ -87,7 +83,7 @@ func (b *builder) build(ctx context.Context) (string, int, error) {
 	if err == nil {
 		b.files = files
 	}
-	b.fingerprint = fingerprint(b.files)
+	b.fingerprint = gobuild.Fingerprint(b.files)
 	out := filepath.Join(b.outDir, fmt.Sprintf("bootstrap.%d", b.generation+1))
 	if err == nil {
 		err = gobuild.Build(ctx, b.moduleDir, b.pkg, gobuild.Host(), out)
@@ -107,49 +103,11 @@ func (b *builder) build(ctx context.Context) (string, int, error) {
 	return out, b.generation, nil
 }
 
-// sourceFiles lists what a build of pkg depends on inside the module: the
-// Go files of every module package it imports, their directories (a file
-// added or removed changes them), go.mod and go.sum.
+// sourceFiles lists what a build of pkg depends on inside the module.
 func sourceFiles(ctx context.Context, moduleDir, pkg string) ([]string, error) {
 	target := "./" + pkg
 	if gobuild.IsImportPath(pkg) {
 		target = pkg
 	}
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f",
-		`{{if and .Module .Module.Main}}{{.Dir}}|{{join .GoFiles ","}},{{join .EmbedFiles ","}}{{end}}`, target)
-	cmd.Dir = moduleDir
-	out, err := cmd.Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return nil, fmt.Errorf("go list %s: %s", target, strings.TrimSpace(string(ee.Stderr)))
-		}
-		return nil, err
-	}
-	files := []string{filepath.Join(moduleDir, "go.mod"), filepath.Join(moduleDir, "go.sum")}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		dir, names, ok := strings.Cut(line, "|")
-		if !ok {
-			continue
-		}
-		files = append(files, dir)
-		for _, n := range strings.Split(names, ",") {
-			if n != "" {
-				files = append(files, filepath.Join(dir, n))
-			}
-		}
-	}
-	return files, nil
-}
-
-func fingerprint(files []string) string {
-	h := sha256.New()
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			fmt.Fprintf(h, "%s missing\n", f)
-			continue
-		}
-		fmt.Fprintf(h, "%s %d %d\n", f, st.Size(), st.ModTime().UnixNano())
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return gobuild.Sources(ctx, moduleDir, target)
 }

@@ -1,0 +1,238 @@
+package test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jwtapi/jwtapi/internal/testutil"
+)
+
+// consumerModule copies testdata/consumer, another team's CDK app reusing
+// the construct, into a module of its own that requires this one (through
+// a replace, as README's "Reusing the construct" says) with jwtapi-local as
+// a tool.
+func consumerModule(t *testing.T) string {
+	t.Helper()
+	root, _ := filepath.Abs("..")
+	dir := filepath.Join(t.TempDir(), "orders")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "consumer"))); err != nil {
+		t.Fatal(err)
+	}
+	gomod := "module example.com/orders\n\ngo 1.26\n\nrequire github.com/jwtapi/jwtapi v0.0.0\n\nreplace github.com/jwtapi/jwtapi => " + root +
+		"\n\ntool github.com/jwtapi/jwtapi/cmd/jwtapi-local\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = dir
+	tidy.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	if out, err := tidy.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy in the consumer module: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// logWatcher collects a process's output lines and waits for some.
+type logWatcher struct {
+	mu    sync.Mutex
+	lines []string
+	more  chan struct{}
+}
+
+func watchLines(r io.Reader) *logWatcher {
+	w := &logWatcher{more: make(chan struct{}, 1)}
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			w.mu.Lock()
+			w.lines = append(w.lines, sc.Text())
+			w.mu.Unlock()
+			select {
+			case w.more <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return w
+}
+
+// waitFor returns the first line, from index from on, containing s.
+func (w *logWatcher) waitFor(t *testing.T, from int, s string, timeout time.Duration) (int, string) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		w.mu.Lock()
+		for i := from; i < len(w.lines); i++ {
+			if strings.Contains(w.lines[i], s) {
+				l := w.lines[i]
+				w.mu.Unlock()
+				return i, l
+			}
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.more:
+		case <-deadline:
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			t.Fatalf("no line with %q within %s; output:\n%s", s, timeout, strings.Join(w.lines, "\n"))
+		}
+	}
+}
+
+func (w *logWatcher) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.lines) }
+
+func get(t *testing.T, url, token string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	json.NewDecoder(res.Body).Decode(&body)
+	return res.StatusCode, body
+}
+
+// TestConsumerModuleLocalMode serves another module's app as its developers
+// would, with `go run github.com/jwtapi/jwtapi/cmd/jwtapi-local serve` and
+// nothing of this repository but the module: its stack has no stage in its
+// name, it has no issuer.json and no Makefile. Then it edits the app's
+// routes while jwtapi-local runs.
+func TestConsumerModuleLocalMode(t *testing.T) {
+	dir := consumerModule(t)
+	addr, issuerAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
+	root, _ := filepath.Abs("..")
+	cmd := exec.Command("go", "run", "github.com/jwtapi/jwtapi/cmd/jwtapi-local", "serve", "--addr", addr, "--issuer-addr", issuerAddr,
+		"-c", "issuer=http://"+issuerAddr+"/")
+	cmd.Dir = dir
+	// The CDK CLI on PATH, as a developer with `npm install -g aws-cdk` has it.
+	cdk := testutil.NodeModule(t, root, ".bin/cdk")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Error("jwtapi-local did not stop within 15 s of Ctrl-C")
+		}
+	}()
+	w := watchLines(out)
+	w.waitFor(t, 0, "Ready in", 6*time.Minute)
+	_, tokenLine := w.waitFor(t, 0, "export TOKEN=", time.Second)
+	_, token, _ := strings.Cut(tokenLine, "export TOKEN=")
+	w.waitFor(t, 0, "(embedded; built-in demo users and clients", time.Second)
+	w.waitFor(t, 0, "go run github.com/jwtapi/jwtapi/cmd/jwtapi-local token --help", time.Second)
+
+	var endpoints map[string]struct{ URL, Kind, Name string }
+	b, err := os.ReadFile(filepath.Join(dir, ".local", "endpoints.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &endpoints)
+	}
+	if err != nil || len(endpoints) != 2 {
+		t.Fatalf("endpoints.json: %v %s", err, b)
+	}
+	var httpURL, restURL string
+	for key, e := range endpoints {
+		if !strings.HasPrefix(key, "OrdersService/") {
+			t.Errorf("endpoint key %q, want OrdersService/<logical id>", key)
+		}
+		switch e.Kind {
+		case "http":
+			httpURL = e.URL
+		case "rest":
+			restURL = e.URL
+		}
+	}
+	if httpURL != "http://"+addr+"/" || !strings.HasSuffix(restURL, "/v1/") {
+		t.Fatalf("endpoints %v", endpoints)
+	}
+	for _, c := range []struct {
+		url, token string
+		status     int
+		caller     string
+	}{
+		{httpURL + "health", "", 200, "anonymous"},
+		{httpURL + "orders/42", "", 401, ""},
+		{httpURL + "orders/42", token, 200, "auth0|admin"},
+		{restURL + "orders", token, 200, "auth0|admin"},
+		{restURL + "orders", "", 401, ""},
+	} {
+		status, body := get(t, c.url, c.token)
+		if status != c.status || c.caller != "" && body["caller"] != c.caller {
+			t.Errorf("GET %s: %d %v, want %d from %s", c.url, status, body, c.status, c.caller)
+		}
+	}
+	req, _ := http.NewRequest("DELETE", restURL+"orders/42", nil)
+	req.Header.Set("authorization", "Bearer "+token)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Errorf("DELETE /v1/orders/42 with the demo admin's delete:orders permission: %v %v", res, err)
+	}
+
+	// The token command's audience is the served APIs'.
+	tok := exec.Command("go", "run", "github.com/jwtapi/jwtapi/cmd/jwtapi-local", "token", "--issuer-addr", issuerAddr, "--scope", "read:orders")
+	tok.Dir, tok.Env = dir, cmd.Env
+	minted, err := tok.Output()
+	if err != nil {
+		t.Fatalf("jwtapi-local token: %v", err)
+	}
+	if status, _ := get(t, httpURL+"orders/7", strings.TrimSpace(string(minted))); status != 200 {
+		t.Errorf("a token from jwtapi-local token: %d, want 200", status)
+	}
+
+	// An edit of the app's routes is served without a restart.
+	routes := filepath.Join(dir, "routes.go")
+	original, _ := os.ReadFile(routes)
+	edited := strings.Replace(string(original), `"GET /health":`, `"GET /orders/{id}/items": {Handler: "handlers/orders", Scopes: []string{"read:orders"}},
+		"GET /health":`, 1)
+	from := w.count()
+	os.WriteFile(routes, []byte(edited), 0o644)
+	w.waitFor(t, from, "+ GET /orders/{id}/items", 3*time.Minute)
+	if status, body := get(t, httpURL+"orders/9/items", token); status != 200 || body["route"] != "GET /orders/{id}/items" {
+		t.Errorf("the new route: %d %v", status, body)
+	}
+
+	// A broken app keeps the last good routes and says why, once.
+	from = w.count()
+	broken := strings.Replace(edited, `{Handler: "handlers/orders", Public: true}`, `{Handler: "handlers/orders", Public: true, Scopes: []string{"x"}}`, 1)
+	os.WriteFile(routes, []byte(broken), 0o644)
+	w.waitFor(t, from, "a public route cannot require scopes", 3*time.Minute)
+	w.waitFor(t, from, "still serving the routes of the last good synth", time.Second)
+	time.Sleep(2 * watchPeriod)
+	w.mu.Lock()
+	failures := strings.Count(strings.Join(w.lines[from:], "\n"), "cdk synth failed")
+	w.mu.Unlock()
+	if failures != 1 {
+		t.Errorf("the synth error was printed %d times, want once", failures)
+	}
+	if status, _ := get(t, httpURL+"orders/9/items", token); status != 200 {
+		t.Errorf("after a failed synth the last good routes are gone: %d", status)
+	}
+}
+
+// watchPeriod is how often jwtapi-local looks at the app's sources.
+const watchPeriod = time.Second
