@@ -17,7 +17,7 @@ export ADDR ISSUER_ADDR
 # The local stage's issuer follows ISSUER_ADDR.
 DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/)
 
-.PHONY: deps synth dev test bench load snapshots deploy diff destroy not-local clean
+.PHONY: deps synth dev test bench load startup snapshots deploy diff destroy not-local clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "==> npm ci: installing the pinned Node 24 and CDK CLI (first time: about 30 s)"
@@ -54,10 +54,12 @@ bench: deps
 	@go test ./local/... ./functions/authz ./functions/authorizer -run '^$$' -bench . -benchtime 3s
 
 load: deps
-	@echo "==> cdk synth -c stage=local and go build ./cmd/jwtapi-local"
-	@$(CDK) synth -c stage=local --quiet JwtApi-local
+	@echo "==> go build ./cmd/jwtapi-local, then a wrk load test of the local stage (synthesized only if the app changed)"
 	@go build -o .local/bin/jwtapi-local ./cmd/jwtapi-local
 	@scripts/load.sh
+
+startup: deps
+	@scripts/startup.sh
 
 snapshots: deps
 	@echo "==> rewriting test/testdata/*.template.json; review the diff before committing"

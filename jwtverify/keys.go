@@ -124,7 +124,7 @@ func (s *keySet) ready(ctx context.Context) error {
 		return nil
 	}
 	s.mu.Lock()
-	f := s.startLocked(false)
+	f := s.startLocked()
 	lastErr := s.lastErr
 	s.mu.Unlock()
 	if f == nil {
@@ -145,7 +145,7 @@ func (s *keySet) refreshIfStale() {
 		return
 	}
 	s.mu.Lock()
-	s.startLocked(false)
+	s.startLocked()
 	s.mu.Unlock()
 }
 
@@ -156,11 +156,11 @@ func (s *keySet) refetchForUnknownKID(ctx context.Context) bool {
 	f := s.inflight
 	if f == nil {
 		now := s.o.Now()
-		if !s.unknownAt.IsZero() && now.Sub(s.unknownAt) < s.o.UnknownKIDPeriod {
+		if now.Sub(s.unknownAt) < s.o.UnknownKIDPeriod {
 			s.mu.Unlock()
 			return false // refused at once: a flood of made-up kids cannot hammer the issuer
 		}
-		if f = s.startLocked(true); f != nil {
+		if f = s.startLocked(); f != nil {
 			s.unknownAt = now
 		}
 	}
@@ -170,11 +170,11 @@ func (s *keySet) refetchForUnknownKID(ctx context.Context) bool {
 
 // startLocked returns the fetch in flight, or starts one unless the last
 // attempt failed less than RetryAfterError ago (then nil). s.mu is held.
-func (s *keySet) startLocked(force bool) *fetch {
+func (s *keySet) startLocked() *fetch {
 	if s.inflight != nil {
 		return s.inflight
 	}
-	if !force && !s.failedAt.IsZero() && s.o.Now().Sub(s.failedAt) < s.o.RetryAfterError {
+	if s.o.Now().Sub(s.failedAt) < s.o.RetryAfterError {
 		return nil
 	}
 	f := &fetch{done: make(chan struct{})}

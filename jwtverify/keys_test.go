@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -246,6 +247,13 @@ func TestRotationAndRevocation(t *testing.T) {
 	if _, err := v.Verify(context.Background(), fresh); err != nil {
 		t.Errorf("the new key after the revocation of the old one: %v", err)
 	}
+	// A token of the revoked key never seen before fails too, even once the
+	// other key was looked up again.
+	c := claimsFor(iss)
+	c["exp"], c["jti"] = now.Add(time.Hour).Unix(), "never seen"
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, c)); !errors.Is(err, ErrNoKey) {
+		t.Errorf("a new token of the revoked key: %v, want %v", err, ErrNoKey)
+	}
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -288,5 +296,107 @@ func TestCachedTokens(t *testing.T) {
 	now = now0.Add(31 * time.Second)
 	if _, err := v.Verify(context.Background(), later); err != nil {
 		t.Errorf("after nbf: %v", err)
+	}
+}
+
+// TestUnknownKIDRefetchAfterThePeriod: once the unknown-kid period has
+// passed, a kid the issuer has just published is fetched again.
+func TestUnknownKIDRefetchAfterThePeriod(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	now := now0
+	v := newVerifier(t, iss, &now, nil)
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "b", k.B, claimsFor(iss))); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("unpublished kid: %v", err)
+	}
+	iss.SetKeys(testutil.RSAJWK("a", k.A), testutil.RSAJWK("b", k.B))
+	now = now.Add(DefaultUnknownKIDPeriod + time.Second)
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "b", k.B, claimsFor(iss))); err != nil {
+		t.Errorf("a kid published after the period: %v", err)
+	}
+}
+
+// TestConfiguredJWKSURL: with JWKSURL set, no discovery document is read,
+// and after an outage the configured URL is fetched again.
+func TestConfiguredJWKSURL(t *testing.T) {
+	k := testutil.Keys()
+	keys := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A)) // serves the JWKS; its discovery names another issuer
+	keys.SetDiscovery(map[string]any{"issuer": "https://not-this-one.example/"})
+	keys.SetDown(true)
+	now := now0
+	v := newVerifier(t, keys, &now, func(o *Options) { o.JWKSURL = keys.Base() + "/.well-known/jwks.json" })
+	tok := sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(keys))
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("JWKS down: %v", err)
+	}
+	keys.SetDown(false)
+	now = now.Add(DefaultRetryAfterError)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Errorf("JWKS back: %v", err)
+	}
+	if keys.DiscoveryHits.Load() != 0 {
+		t.Errorf("the discovery document was read %d times although the JWKS URL is configured", keys.DiscoveryHits.Load())
+	}
+}
+
+// TestJWKSSizeLimitIsExact: a document of exactly MaxJWKSBytes is read, one
+// byte more is refused.
+func TestJWKSSizeLimitIsExact(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	res, err := http.Get(iss.Base() + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	disc, err := http.Get(iss.Base() + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	discovery, _ := io.ReadAll(disc.Body)
+	disc.Body.Close()
+	limit := int64(max(len(doc), len(discovery)))
+	for _, tt := range []struct {
+		max int64
+		ok  bool
+	}{{limit, true}, {limit - 1, false}} {
+		now := now0
+		v := newVerifier(t, iss, &now, func(o *Options) { o.MaxJWKSBytes = tt.max })
+		_, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, claimsFor(iss)))
+		if (err == nil) != tt.ok {
+			t.Errorf("documents of up to %d bytes, limit %d: err %v", limit, tt.max, err)
+		}
+	}
+}
+
+// TestTokenWithoutKIDPicksTheOnlySigningKey: a token without kid is
+// verified with the one key that may sign with its algorithm.
+func TestTokenWithoutKIDPicksTheOnlySigningKey(t *testing.T) {
+	k := testutil.Keys()
+	for _, tt := range []struct {
+		name string
+		keys []map[string]any
+		want error
+	}{
+		{"a key without use", []map[string]any{testutil.With(testutil.RSAJWK("a", k.A), "use", nil)}, nil},
+		{"a key whose alg is the token's", []map[string]any{testutil.With(testutil.RSAJWK("a", k.A), "alg", "RS256")}, nil},
+		{"an encryption key is no candidate", []map[string]any{testutil.With(testutil.RSAJWK("e", k.B), "use", "enc"), testutil.RSAJWK("a", k.A)}, nil},
+		{"a key of another alg is no candidate", []map[string]any{testutil.With(testutil.RSAJWK("x", k.B), "alg", "RS512"), testutil.RSAJWK("a", k.A)}, nil},
+		{"an EC key is no candidate", []map[string]any{testutil.ECJWK("ec", k.EC), testutil.RSAJWK("a", k.A)}, nil},
+		{"only an encryption key", []map[string]any{testutil.With(testutil.RSAJWK("a", k.A), "use", "enc")}, ErrNoKey},
+		{"two signing keys", []map[string]any{testutil.RSAJWK("a", k.A), testutil.RSAJWK("b", k.B)}, ErrMultipleKeys},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := testutil.NewIssuer(t, tt.keys...)
+			now := now0
+			_, err := newVerifier(t, iss, &now, nil).Verify(context.Background(), testutil.SignJWT(t, jwt.SigningMethodRS256, nil, k.A, claimsFor(iss)))
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
 	}
 }

@@ -169,6 +169,9 @@ func TestVerify(t *testing.T) {
 			if e := Explain(err); e.Code == CodeAuthError || e.Message == "" {
 				t.Errorf("Explain(%v) = %+v, want a row of the table", err, e)
 			}
+			if tt.name == "expired" && !strings.Contains(err.Error(), "(exp 2026-11-22T11:59:00Z)") {
+				t.Errorf("the expiry error %q does not say when", err)
+			}
 		})
 	}
 	if evil.JWKSHits.Load()+evil.DiscoveryHits.Load() != 0 {
@@ -215,6 +218,36 @@ func TestTokenFields(t *testing.T) {
 		tok, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, with(c, tt.edit)))
 		if err != nil || strings.Join(tok.Scopes(), " ") != tt.wants {
 			t.Errorf("%s: scopes %q, err %v; want %q", tt.name, tok.Scopes(), err, tt.wants)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	v, err := New(Options{Issuer: "https://a.example/", Audiences: []string{api}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := v.Options()
+	if o.FetchTimeout != 1500*time.Millisecond || o.MaxJWKSBytes != 150_000 || o.RefreshInterval != time.Hour || o.UnknownKIDPeriod != time.Minute ||
+		o.RetryAfterError != time.Second || o.CacheSize != 4096 || strings.Join(o.Algorithms, ",") != "RS256" || o.Leeway != 0 ||
+		o.HTTPClient == nil || o.HTTPClient.Timeout != 1500*time.Millisecond || o.Now == nil {
+		t.Errorf("defaults %+v", o)
+	}
+	if _, err := New(Options{Issuer: "https://a.example/", Audiences: []string{api}, Leeway: MaxLeeway}); err != nil {
+		t.Errorf("the largest leeway refused: %v", err)
+	}
+	if !(&Token{Claims: jwt.MapClaims{}}).ExpiresAt().IsZero() {
+		t.Error("a token without exp expires at a time")
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	for in, want := range map[string]string{
+		"Bearer abc": "abc", "bearer abc": "abc", "BEARER abc": "abc", "Bearer   abc ": "abc",
+		"abc": "abc", " abc": "abc", "Basic abc": "Basic abc", "Bearer": "Bearer", "Bearer ": "Bearer", "Bearer x": "x", "": "",
+	} {
+		if got := BearerToken(in); got != want {
+			t.Errorf("BearerToken(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -239,14 +239,3 @@ func TestHandleRESTPolicyCoversTheAPI(t *testing.T) {
 		}
 	}
 }
-
-func TestBearerToken(t *testing.T) {
-	for in, want := range map[string]string{
-		"Bearer abc": "abc", "bearer abc": "abc", "BEARER abc": "abc", "Bearer   abc ": "abc",
-		"abc": "abc", " abc": "abc", "Basic abc": "Basic abc", "Bearer": "Bearer", "": "",
-	} {
-		if got := jwtverify.BearerToken(in); got != want {
-			t.Errorf("BearerToken(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

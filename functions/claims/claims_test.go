@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/jwtapi/jwtapi/functions/claims"
 	"github.com/jwtapi/jwtapi/functions/internal/fixtures"
 )
@@ -151,5 +153,40 @@ func TestMarshalJSONParsesValues(t *testing.T) {
 	meta, _ := got.Claims["https://example.com/app_metadata"].(map[string]any)
 	if meta["seats"] != float64(5) {
 		t.Errorf("nested map not parsed: %v", got.Claims["https://example.com/app_metadata"])
+	}
+}
+
+// TestLambdaAuthorizerContext: the Go Lambda authorizer's context is read in
+// payload 2.0 (authorizer.lambda) and 1.0 (REST: directly under
+// authorizer); a context without sub is no verified caller.
+func TestLambdaAuthorizerContext(t *testing.T) {
+	ctx := map[string]any{"sub": "auth0|ada", "scope": "read:user write:user", "permissions": "delete:user", "rule": "DELETE /users/{id}"}
+	v2 := fixtures.V2(t, "apigw-v2-no-authorizer.json")
+	v2.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: ctx}
+	v1 := fixtures.V1(t, "apigw-v1-jwt-user.json")
+	v1.RequestContext.Authorizer = map[string]any{"principalId": "auth0|ada", "integrationLatency": 0}
+	for k, v := range ctx {
+		v1.RequestContext.Authorizer[k] = v
+	}
+	for name, read := range map[string]func() (*claims.Claims, error){
+		"v2": func() (*claims.Claims, error) { return claims.FromV2(v2) },
+		"v1": func() (*claims.Claims, error) { return claims.FromV1(v1) },
+	} {
+		c, err := read()
+		if err != nil || c.Subject != "auth0|ada" || !c.HasScope("write:user") || !c.HasPermission("delete:user") {
+			t.Errorf("%s: %+v %v", name, c, err)
+		}
+	}
+	delete(ctx, "sub")
+	delete(v1.RequestContext.Authorizer, "sub")
+	if c, err := claims.FromV2(v2); !errors.Is(err, claims.ErrNoClaims) {
+		t.Errorf("v2 context without sub: %+v %v, want ErrNoClaims", c, err)
+	}
+	if c, err := claims.FromV1(v1); !errors.Is(err, claims.ErrNoClaims) {
+		t.Errorf("v1 context without sub: %+v %v, want ErrNoClaims", c, err)
+	}
+	v2.RequestContext.Authorizer.Lambda = map[string]any{"sub": "", "scope": "admin"}
+	if _, err := claims.FromV2(v2); !errors.Is(err, claims.ErrNoClaims) {
+		t.Errorf("empty sub: %v, want ErrNoClaims", err)
 	}
 }

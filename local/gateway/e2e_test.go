@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ const audience = "https://api.jwtapi.local"
 // stack is an embedded issuer and a gateway on free ports, serving the
 // real synthesized template of the local stage plus test routes.
 type stack struct {
+	// clock is added to the real time the gateway's caches see.
+	clock   atomic.Int64
 	issuer  *issuer.Issuer
 	keys    *issuer.KeyStore
 	gw      *Gateway
@@ -91,7 +94,7 @@ func startStack() (*stack, error) {
 	addTestRoutes(api, jwtAuth, lambdaAuth)
 	s := &stack{issuer: iss, keys: keys, logs: &testutil.SyncBuffer{}, fnLogs: &testutil.SyncBuffer{}}
 	s.gw, err = New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: s.logs, FunctionLogs: s.fnLogs,
-		MaxInstances: 8, JWKSRefetchEvery: 10 * time.Millisecond})
+		MaxInstances: 8, JWKSRefetchEvery: 10 * time.Millisecond, Now: func() time.Time { return time.Now().Add(time.Duration(s.clock.Load())) }})
 	if err != nil {
 		return nil, err
 	}
@@ -485,6 +488,27 @@ func TestRoutingAndCORS(t *testing.T) {
 	if r.status != 200 || r.header.Get("access-control-allow-origin") != "https://app.example.com" {
 		t.Errorf("CORS on the actual response: %v", r.header)
 	}
+	// A foreign origin's actual request is answered, but without CORS headers
+	// the browser would let its page read.
+	for _, origin := range []string{"https://evil.example", "https://app.example.com.evil.example", "null"} {
+		r = s.do(t, "GET", "/public", map[string]string{"origin": origin}, "")
+		if r.status != 200 || r.header.Get("access-control-allow-origin") != "" || r.header.Get("access-control-allow-credentials") != "" {
+			t.Errorf("actual response to origin %s: %d %v, want no CORS headers", origin, r.status, r.header)
+		}
+	}
+}
+
+// TestRequestBodyLimit: API Gateway's 10 MB payload limit, before the
+// authorizer and the function.
+func TestRequestBodyLimit(t *testing.T) {
+	s := testStack(t)
+	big := strings.Repeat("a", 10<<20+1)
+	if r := s.do(t, "POST", "/echo/v1", map[string]string{"content-type": "text/plain"}, big); r.status != 413 {
+		t.Errorf("10 MB + 1 byte: %d, want 413", r.status)
+	}
+	if r := s.do(t, "POST", "/faulty", map[string]string{"content-type": "text/plain"}, big[:1<<20]); r.status == 413 {
+		t.Errorf("1 MB: 413")
+	}
 }
 
 func TestKeyRotationKeepsOldTokensDuringGrace(t *testing.T) {
@@ -618,6 +642,20 @@ func TestLambdaAuthorizerCacheIsPerRoute(t *testing.T) {
 	// Same token, other route: the cached allow must not apply.
 	if r := s.do(t, "GET", "/cached/b", bearer(tok), ""); r.status != 403 {
 		t.Errorf("GET /cached/b with a token its rule refuses: %d, want 403", r.status)
+	}
+	// Past the TTL (a minute) the authorizer decides again.
+	calls := s.gw.functions["test/CachedAuthorizer"].Invocations()
+	s.do(t, "GET", "/cached/a", bearer(tok), "")
+	if n := s.gw.functions["test/CachedAuthorizer"].Invocations(); n != calls {
+		t.Errorf("within the TTL the authorizer ran again (%d calls, then %d)", calls, n)
+	}
+	s.clock.Add(int64(61 * time.Second))
+	defer s.clock.Add(-int64(61 * time.Second))
+	if r := s.do(t, "GET", "/cached/a", bearer(tok), ""); r.status != 200 {
+		t.Errorf("after the TTL: %d", r.status)
+	}
+	if n := s.gw.functions["test/CachedAuthorizer"].Invocations(); n != calls+1 {
+		t.Errorf("after the TTL the authorizer ran %d more times, want once", n-calls)
 	}
 }
 

@@ -1,0 +1,273 @@
+// Command mutate runs mutation testing over the security-critical packages
+// (make mutate): gremlins (pinned in go.mod as a tool) finds and runs the
+// mutants, then this command runs the ones gremlins reports "not covered"
+// although their line runs (gremlins reads coverage blocks, and the
+// conditions of switch cases fall between them), reads the mutants listed as
+// equivalent in mutation-equivalents.txt, and prints every survivor and, as
+// its last line, "mutation score: N% (killed K of M)".
+//
+// Usage: go run ./internal/tools/mutate [-workers N] [-reuse] ./pkg ...
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/scanner"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// report is gremlins' JSON output (the part read here).
+type report struct {
+	Files []struct {
+		File      string `json:"file_name"`
+		Mutations []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+			Line   int    `json:"line"`
+			Column int    `json:"column"`
+		} `json:"mutations"`
+	} `json:"files"`
+}
+
+// mutant is one mutation of one token.
+type mutant struct {
+	pkg, file  string // file relative to the module
+	line, col  int
+	typ        string
+	status     string
+	equivalent string // the reason it is equivalent, if listed
+}
+
+func (m mutant) id() string { return fmt.Sprintf("%s:%d:%d %s", m.file, m.line, m.col, m.typ) }
+
+func main() {
+	workers := flag.Int("workers", 2, "mutants tested at once")
+	reuse := flag.Bool("reuse", false, "reuse gremlins' reports from the last run (.local/mutate)")
+	equivalents := flag.String("equivalents", "mutation-equivalents.txt", "mutants known to be equivalent, one per line: file:line:col TYPE reason")
+	flag.Parse()
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./internal/tools/mutate [-workers N] [-reuse] ./pkg ...")
+		os.Exit(2)
+	}
+	if err := run(flag.Args(), *workers, *reuse, *equivalents); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
+	out := filepath.Join(".local", "mutate")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var all []mutant
+	for _, pkg := range pkgs {
+		pkg = "./" + strings.TrimPrefix(pkg, "./")
+		reportFile := filepath.Join(out, strings.ReplaceAll(strings.TrimPrefix(pkg, "./"), "/", "_")+".json")
+		if !reuse {
+			start := time.Now()
+			fmt.Printf("==> gremlins unleash %s\n", pkg)
+			cmd := exec.Command("go", "tool", "gremlins", "unleash", "--silent", "--workers", fmt.Sprint(workers), "--invert-logical", "-o", reportFile, pkg)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("gremlins on %s: %v", pkg, err)
+			}
+			fmt.Printf("    done in %s\n", time.Since(start).Round(time.Second))
+		}
+		var r report
+		data, err := os.ReadFile(reportFile)
+		if err == nil {
+			err = json.Unmarshal(data, &r)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %v (run without -reuse)", reportFile, err)
+		}
+		for _, f := range r.Files {
+			for _, m := range f.Mutations {
+				all = append(all, mutant{pkg: pkg, file: filepath.Join(strings.TrimPrefix(pkg, "./"), filepath.Base(f.File)),
+					line: m.Line, col: m.Column, typ: m.Type, status: m.Status})
+			}
+		}
+	}
+	var pending []*mutant
+	for i := range all {
+		if all[i].status == "NOT COVERED" {
+			pending = append(pending, &all[i])
+		}
+	}
+	if len(pending) > 0 {
+		fmt.Printf("==> testing the %d mutants gremlins did not (conditions of switch cases, mostly)\n", len(pending))
+		testMutants(pending, workers)
+	}
+	eq, err := readEquivalents(equivalentsFile)
+	if err != nil {
+		return err
+	}
+	killed, total := 0, 0
+	var survivors []string
+	for i := range all {
+		m := &all[i]
+		if reason, ok := eq[m.id()]; ok {
+			m.equivalent = reason
+			delete(eq, m.id())
+			continue
+		}
+		switch m.status {
+		case "NOT VIABLE", "SKIPPED":
+			continue
+		case "KILLED", "TIMED OUT":
+			killed++
+		default:
+			survivors = append(survivors, fmt.Sprintf("  %-10s %s", m.status, m.id()))
+		}
+		total++
+	}
+	for id := range eq {
+		fmt.Printf("note: %s lists %s, which no longer exists\n", equivalentsFile, id)
+	}
+	sort.Strings(survivors)
+	if len(survivors) > 0 {
+		fmt.Printf("survivors (kill them with a test, or list them in %s with the reason they are equivalent):\n%s\n", equivalentsFile, strings.Join(survivors, "\n"))
+	}
+	fmt.Printf("%d mutants listed as equivalent in %s\n", len(all)-total-countNotViable(all), equivalentsFile)
+	fmt.Printf("mutation score: %.1f%% (killed %d of %d)\n", 100*float64(killed)/float64(max(total, 1)), killed, total)
+	return nil
+}
+
+func countNotViable(all []mutant) int {
+	n := 0
+	for _, m := range all {
+		if m.equivalent == "" && (m.status == "NOT VIABLE" || m.status == "SKIPPED") {
+			n++
+		}
+	}
+	return n
+}
+
+// readEquivalents reads "file:line:col TYPE reason" lines (# comments).
+func readEquivalents(path string) (map[string]string, error) {
+	out := map[string]string{}
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 3 {
+			return nil, fmt.Errorf("%s:%d: want \"file:line:col TYPE reason\"", path, n)
+		}
+		out[fields[0]+" "+fields[1]] = strings.Join(fields[2:], " ")
+	}
+	return out, sc.Err()
+}
+
+// mutations are gremlins' token replacements, by mutator.
+var mutations = map[string]map[token.Token]token.Token{
+	"ARITHMETIC_BASE":       {token.ADD: token.SUB, token.MUL: token.QUO, token.QUO: token.MUL, token.REM: token.MUL, token.SUB: token.ADD},
+	"CONDITIONALS_BOUNDARY": {token.GEQ: token.GTR, token.GTR: token.GEQ, token.LEQ: token.LSS, token.LSS: token.LEQ},
+	"CONDITIONALS_NEGATION": {token.EQL: token.NEQ, token.GEQ: token.LSS, token.GTR: token.LEQ, token.LEQ: token.GTR, token.LSS: token.GEQ, token.NEQ: token.EQL},
+	"INCREMENT_DECREMENT":   {token.DEC: token.INC, token.INC: token.DEC},
+	"INVERT_LOGICAL":        {token.LAND: token.LOR, token.LOR: token.LAND},
+	"INVERT_NEGATIVES":      {token.SUB: token.ADD},
+}
+
+// testMutants applies each mutant through a go test -overlay (the sources
+// are never modified) and runs its package's tests: a failure kills it.
+func testMutants(ms []*mutant, workers int) {
+	dir, err := os.MkdirTemp("", "mutate-")
+	if err != nil {
+		return
+	}
+	defer os.RemoveAll(dir)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			m.status = testOne(m, filepath.Join(dir, fmt.Sprint(i)))
+		}()
+	}
+	wg.Wait()
+}
+
+func testOne(m *mutant, dir string) string {
+	src, err := os.ReadFile(m.file)
+	if err != nil {
+		return "NOT VIABLE"
+	}
+	mutated, ok := apply(src, m)
+	if !ok {
+		return "NOT VIABLE"
+	}
+	os.MkdirAll(dir, 0o755)
+	abs, _ := filepath.Abs(m.file)
+	file := filepath.Join(dir, filepath.Base(m.file))
+	overlay := filepath.Join(dir, "overlay.json")
+	ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{abs: file}})
+	if os.WriteFile(file, mutated, 0o644) != nil || os.WriteFile(overlay, ov, 0o644) != nil {
+		return "NOT VIABLE"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-overlay="+overlay, m.pkg)
+	out, err := cmd.CombinedOutput()
+	switch {
+	case ctx.Err() != nil:
+		return "TIMED OUT"
+	case err == nil:
+		return "LIVED"
+	case strings.Contains(string(out), "[build failed]") || strings.Contains(string(out), "[setup failed]"):
+		return "NOT VIABLE"
+	}
+	return "KILLED"
+}
+
+// apply replaces the token at the mutant's position as its mutator says.
+func apply(src []byte, m *mutant) ([]byte, bool) {
+	fset := token.NewFileSet()
+	f := fset.AddFile(m.file, -1, len(src))
+	var s scanner.Scanner
+	s.Init(f, src, nil, 0)
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return nil, false
+		}
+		p := fset.Position(pos)
+		if p.Line != m.line || p.Column != m.col {
+			continue
+		}
+		to, ok := mutations[m.typ][tok]
+		if !ok {
+			return nil, false
+		}
+		text := tok.String()
+		if lit != "" {
+			text = lit
+		}
+		off := p.Offset
+		return append(append(append([]byte{}, src[:off]...), to.String()...), src[off+len(text):]...), true
+	}
+}
