@@ -42,6 +42,8 @@ dev: deps
 	@exec .local/bin/jwtapi-local serve --stage $(DEV_STAGE) $(DEV_SYNTH_FLAGS)
 
 test: deps
+	@echo "==> go mod tidy -diff (go.mod and go.sum must be tidy)"
+	@go mod tidy -diff || { echo "error: go.mod or go.sum is not tidy: run go mod tidy and commit the result" >&2; exit 1; }
 	@echo "==> go vet ./..."
 	@go vet ./...
 	@echo "==> go test ./... (first time: a few minutes, the CDK packages compile once)"

@@ -45,6 +45,5 @@ func run() error {
 	if _, err := stacks.NewStageApp(app, stage); err != nil {
 		return err
 	}
-	app.Synth(nil)
-	return nil
+	return jwtapi.Synth(app)
 }

@@ -56,7 +56,7 @@ func NewApiStack(scope constructs.Construct, s Stage) (*ApiStack, error) {
 	props := s.apiProps()
 	props.ApiName = AppName + "-" + s.Name
 	props.Routes = ExampleRoutes()
-	api, err := jwtapi.NewHttpApi(stack, "Api", &props)
+	api, err := jwtapi.NewHttpApi(stack, "Api", &jwtapi.HttpApiProps{ApiProps: props})
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", s.Name, err)
 	}

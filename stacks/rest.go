@@ -34,9 +34,8 @@ func NewRestStack(scope constructs.Construct, s Stage) (*RestStack, error) {
 	stack := newStack(scope, RestStackName(s.Name), fmt.Sprintf("JWT-protected REST API with a Go Lambda authorizer (%s stage)", s.Name), s)
 	props := s.apiProps()
 	props.ApiName = AppName + "-rest-" + s.Name
-	props.StageName = s.Name
 	props.Routes = ExampleRestRoutes()
-	api, err := jwtapi.NewRestApi(stack, "RestApi", &props)
+	api, err := jwtapi.NewRestApi(stack, "RestApi", &jwtapi.RestApiProps{ApiProps: props, StageName: s.Name})
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", s.Name, err)
 	}

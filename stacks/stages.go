@@ -153,8 +153,8 @@ func StageNames(stages map[string]Stage) []string {
 }
 
 // apiProps maps the stage's settings onto the construct's props.
-func (s Stage) apiProps() jwtapi.HttpApiProps {
-	p := jwtapi.HttpApiProps{
+func (s Stage) apiProps() jwtapi.ApiProps {
+	p := jwtapi.ApiProps{
 		Issuer:       s.Issuer,
 		Auth0Domain:  s.Auth0Domain,
 		Audiences:    s.Audiences,

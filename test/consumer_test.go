@@ -2,6 +2,7 @@ package test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
@@ -24,6 +26,13 @@ import (
 func consumerModule(t *testing.T) string {
 	t.Helper()
 	root, _ := filepath.Abs("..")
+	return consumerModuleAt(t, root)
+}
+
+// consumerModuleAt is consumerModule with this module replaced by the
+// checkout at root.
+func consumerModuleAt(t *testing.T, root string) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "orders")
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "consumer"))); err != nil {
 		t.Fatal(err)
@@ -231,6 +240,36 @@ func TestConsumerModuleLocalMode(t *testing.T) {
 	}
 	if status, _ := get(t, httpURL+"orders/9/items", token); status != 200 {
 		t.Errorf("after a failed synth the last good routes are gone: %d", status)
+	}
+}
+
+// TestAssetHashIgnoresWhereModulesAreCheckedOut: a handler importing this
+// module, built in two consumer modules that replace it by two different
+// checkout folders, gets the same asset hash, though Go records each folder
+// in the binary: two machines, or a laptop and CI, do not redeploy an
+// unchanged function.
+func TestAssetHashIgnoresWhereModulesAreCheckedOut(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	other := filepath.Join(t.TempDir(), "another-checkout-of-jwtapi")
+	if err := os.Symlink(root, other); err != nil {
+		t.Fatal(err)
+	}
+	var bins []string
+	for _, checkout := range []string{root, other} {
+		dir := consumerModuleAt(t, checkout)
+		bin := filepath.Join(t.TempDir(), "bootstrap")
+		if err := gobuild.Build(context.Background(), dir, "handlers/orders", gobuild.Lambda("arm64"), bin); err != nil {
+			t.Fatal(err)
+		}
+		bins = append(bins, bin)
+	}
+	ha, err := gobuild.ContentHash(bins[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := gobuild.ContentHash(bins[1])
+	if ha != hb {
+		t.Errorf("asset hashes differ between checkouts: %s and %s", ha, hb)
 	}
 }
 

@@ -18,19 +18,21 @@ func Example() {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("OrdersApi"), nil)
 
-	api, err := jwtapi.NewHttpApi(stack, "Api", &jwtapi.HttpApiProps{
+	api, err := jwtapi.NewHttpApi(stack, "Api", &jwtapi.HttpApiProps{ApiProps: jwtapi.ApiProps{
 		Auth0Domain: "example.us.auth0.com",
 		Audiences:   []string{"https://orders.example.com"},
 		Routes: map[string]jwtapi.Route{
 			"GET /health":      {Handler: "functions/public", Public: true},
 			"GET /orders/{id}": {Handler: "functions/private", Scopes: []string{"read:orders"}},
 		},
-	})
+	}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	awscdk.NewCfnOutput(stack, jsii.String("OrdersApiUrl"), &awscdk.CfnOutputProps{Value: api.Url()})
+	// The API is a construct: a scope for what belongs with it.
+	awscdk.NewCfnOutput(api, jsii.String("Url"), &awscdk.CfnOutputProps{Value: api.Url()})
+	fmt.Println("output under:", *api.Node().Path())
 
 	// What CloudFormation will get:
 	template := *assertions.Template_FromStack(stack, nil).ToJSON()
@@ -48,6 +50,7 @@ func Example() {
 		fmt.Println(l)
 	}
 	// Output:
+	// output under: OrdersApi/Api
 	// issuer: https://example.us.auth0.com/
 	// GET /health: NONE <nil>
 	// GET /orders/{id}: JWT [read:orders]

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -23,27 +24,39 @@ const (
 )
 
 // HttpApi is an API Gateway HTTP API with a JWT authorizer and Go handlers.
-//
-// HttpApi is not itself a jsii object: pass Construct() where a scope is needed.
+// It is a construct: its resources are its children, and it is a scope for
+// yours.
 type HttpApi struct {
-	*base
+	constructs.Construct
+	// core is a named field: jsii inspects the fields a Go construct embeds.
+	core             *core
 	api              awsapigatewayv2.HttpApi
 	stage            awsapigatewayv2.HttpStage
 	authorizer       awsapigatewayv2authorizers.HttpJwtAuthorizer
 	lambdaAuthorizer awsapigatewayv2authorizers.HttpLambdaAuthorizer
 }
 
+// ToString makes HttpApi an override of Construct, as jsii requires of a Go
+// construct; it answers what Construct.toString does.
+func (a *HttpApi) ToString() *string { return a.Node().Path() }
+
 // NewHttpApi validates props and creates the API, its JWT authorizer, its
-// routes and their functions under scope. A configuration mistake returns an
-// error wrapping ErrInvalidProps and creates nothing.
+// routes and their functions under scope. A configuration mistake returns
+// an error wrapping ErrInvalidProps and creates nothing; a handler that does
+// not compile returns the compiler's error.
 func NewHttpApi(scope constructs.Construct, id string, props *HttpApiProps) (*HttpApi, error) {
-	b, err := newBase(scope, id, props, false)
+	if props == nil {
+		return nil, propError("props", "nil; give at least Issuer or Auth0Domain, Audiences and Routes")
+	}
+	c, err := newCore(scope, id, &props.ApiProps, false)
 	if err != nil {
 		return nil, err
 	}
-	p := &b.props
-	a := &HttpApi{base: b}
-	a.api = awsapigatewayv2.NewHttpApi(b.construct, jsii.String("Resource"), &awsapigatewayv2.HttpApiProps{
+	a := &HttpApi{core: c}
+	constructs.NewConstruct_Override(a, scope, jsii.String(id))
+	c.attach(a)
+	p := &c.props
+	a.api = awsapigatewayv2.NewHttpApi(a, jsii.String("Resource"), &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String(p.ApiName),
 		CreateDefaultStage: jsii.Bool(false),
 		CorsPreflight:      corsOptions(p.Cors),
@@ -57,7 +70,7 @@ func NewHttpApi(scope constructs.Construct, id string, props *HttpApiProps) (*Ht
 		},
 		AccessLogSettings: a.accessLogs(),
 	})
-	a.authorizer = awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("JwtAuthorizer"), jsii.String(b.issuer),
+	a.authorizer = awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("JwtAuthorizer"), jsii.String(c.issuer),
 		&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{
 			AuthorizerName: jsii.String("jwt"),
 			JwtAudience:    jsii.Strings(p.Audiences...),
@@ -73,13 +86,16 @@ func NewHttpApi(scope constructs.Construct, id string, props *HttpApiProps) (*Ht
 
 // AddRoute adds a route after construction, validated like the routes in props.
 func (a *HttpApi) AddRoute(key string, r Route) error {
-	k, err := validateRoute(a.props.ModuleDir, key, r, a.shapes, false)
+	k, err := validateRoute(a.core.props.ModuleDir, key, r, a.core.shapes, false)
 	if err != nil {
 		return err
 	}
-	scope := constructs.NewConstruct(a.construct, jsii.String(key))
-	fn := a.routeFunction(scope, key, r)
-	scopes := a.routeScopes(r)
+	scope := constructs.NewConstruct(a, jsii.String(key))
+	fn, err := a.core.routeFunction(scope, key, r)
+	if err != nil {
+		return err
+	}
+	scopes := a.core.routeScopes(r)
 	var authorizer awsapigatewayv2.IHttpRouteAuthorizer
 	switch {
 	case r.Public:
@@ -87,12 +103,16 @@ func (a *HttpApi) AddRoute(key string, r Route) error {
 		// than by the absence of an authorizer.
 		authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
 	case r.Rules != nil:
-		authorizer = a.lambdaRouteAuthorizer()
-		a.addRule(key, *r.Rules)
+		if authorizer, err = a.lambdaRouteAuthorizer(); err != nil {
+			return err
+		}
+		if err := a.core.addRule(key, *r.Rules); err != nil {
+			return err
+		}
 	default:
 		authorizer = a.authorizer
 		if len(scopes) == 0 {
-			a.warnWithoutScopes(scope, key)
+			a.core.warnWithoutScopes(scope, key)
 		}
 	}
 	routeKey := awsapigatewayv2.HttpRouteKey_DEFAULT()
@@ -121,25 +141,29 @@ func (a *HttpApi) AddRoute(key string, r Route) error {
 
 // lambdaRouteAuthorizer is the REQUEST authorizer (payload 2.0, simple
 // responses) running the Go Lambda authorizer, created on first use.
-func (a *HttpApi) lambdaRouteAuthorizer() awsapigatewayv2authorizers.HttpLambdaAuthorizer {
+func (a *HttpApi) lambdaRouteAuthorizer() (awsapigatewayv2authorizers.HttpLambdaAuthorizer, error) {
 	if a.lambdaAuthorizer != nil {
-		return a.lambdaAuthorizer
+		return a.lambdaAuthorizer, nil
 	}
-	ttl := a.props.LambdaAuthorizer.CacheTTL
-	sources := []string{a.props.IdentitySource}
+	fn, err := a.core.authorizerFunction()
+	if err != nil {
+		return nil, err
+	}
+	ttl := a.core.props.LambdaAuthorizer.CacheTTL
+	sources := []string{a.core.props.IdentitySource}
 	if ttl > 0 {
 		// Decisions depend on the route's rule: the route belongs in the
 		// cache key, or an allow for one route would open the others.
 		sources = append(sources, "$context.routeKey")
 	}
-	a.lambdaAuthorizer = awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String("LambdaAuthorizer"), a.authorizerFunction(),
+	a.lambdaAuthorizer = awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String("LambdaAuthorizer"), fn,
 		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
 			AuthorizerName:  jsii.String("lambda-jwt"),
 			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
 			IdentitySource:  jsii.Strings(sources...),
 			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(ttl.Seconds())),
 		})
-	return a.lambdaAuthorizer
+	return a.lambdaAuthorizer, nil
 }
 
 // accessLogFormat is one JSON object per request. Values are quoted so that a
@@ -162,11 +186,11 @@ func (s *accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination 
 func (s *accessLogSettings) Format() awsapigateway.AccessLogFormat              { return s.format }
 
 func (a *HttpApi) accessLogs() awsapigatewayv2.IAccessLogSettings {
-	if a.props.DisableAccessLogs {
+	if a.core.props.DisableAccessLogs {
 		return nil
 	}
 	return &accessLogSettings{
-		destination: awsapigatewayv2.NewLogGroupLogDestination(a.logGroup(a.construct, "AccessLogs")),
+		destination: awsapigatewayv2.NewLogGroupLogDestination(a.core.logGroup(a, "AccessLogs")),
 		format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
 	}
 }
@@ -222,3 +246,15 @@ func (a *HttpApi) Api() awsapigatewayv2.HttpApi { return a.api }
 
 // Stage is the API's $default stage.
 func (a *HttpApi) Stage() awsapigatewayv2.HttpStage { return a.stage }
+
+// Issuer is the issuer the API's authorizers accept.
+func (a *HttpApi) Issuer() string { return a.core.Issuer() }
+
+// Function returns the function serving routeKey, or nil if there is no such route.
+func (a *HttpApi) Function(routeKey string) awslambda.Function { return a.core.Function(routeKey) }
+
+// AuthorizerFunction returns the Go Lambda authorizer, or nil if the API has none.
+func (a *HttpApi) AuthorizerFunction() awslambda.Function { return a.core.AuthorizerFunction() }
+
+// RouteKeys lists the API's route keys in sorted order.
+func (a *HttpApi) RouteKeys() []string { return a.core.RouteKeys() }

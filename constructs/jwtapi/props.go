@@ -6,10 +6,10 @@ import (
 	"github.com/jwtapi/jwtapi/authzspec"
 )
 
-// Props configures NewHttpApi and NewRestApi: the same vocabulary of
-// issuer, audiences, routes, public routes, scopes and rules for both. Set
-// Issuer or Auth0Domain, Audiences and Routes.
-type Props struct {
+// ApiProps is what HTTP and REST APIs share: the same vocabulary of
+// issuer, audiences, routes, public routes, scopes and rules. Set Issuer or
+// Auth0Domain, Audiences and Routes.
+type ApiProps struct {
 	// Issuer is the token issuer exactly as it appears in the `iss` claim, for
 	// example "https://example.us.auth0.com/" (Auth0 puts a trailing slash there).
 	// It must be https; http is accepted only for a loopback host (local use).
@@ -35,9 +35,6 @@ type Props struct {
 
 	// ApiName is the name of the API. Default: the construct's id.
 	ApiName string
-	// StageName is the REST API's stage, the first segment of its URLs. HTTP
-	// APIs use their $default stage. Default: "api".
-	StageName string
 	// ModuleDir is the Go module directory that handler packages are relative
 	// to. Default: the nearest directory holding go.mod, from the working
 	// directory upwards.
@@ -75,10 +72,17 @@ type Props struct {
 }
 
 // HttpApiProps configures NewHttpApi.
-type HttpApiProps = Props
+type HttpApiProps struct {
+	ApiProps
+}
 
 // RestApiProps configures NewRestApi.
-type RestApiProps = Props
+type RestApiProps struct {
+	ApiProps
+	// StageName is the REST API's stage, the first segment of its URLs.
+	// Default: "api".
+	StageName string
+}
 
 // LambdaAuthorizer configures the Go Lambda authorizer (functions/authorizer)
 // for what the managed JWT authorizer cannot check: Auth0 permissions, claim
@@ -137,7 +141,8 @@ type Route struct {
 type Cors struct {
 	// AllowOrigins lists allowed origins, e.g. "https://app.example.com". Required.
 	AllowOrigins []string
-	// AllowMethods lists allowed methods. Default: the methods of the routes.
+	// AllowMethods lists allowed methods. Default: all seven (GET, HEAD,
+	// OPTIONS, POST, PUT, PATCH, DELETE).
 	AllowMethods []string
 	// AllowHeaders lists allowed request headers.
 	// Default: "authorization", "content-type".

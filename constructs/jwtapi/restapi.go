@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -24,10 +25,17 @@ import (
 // which API Gateway refuses before invoking the authorizer. (A REST Lambda
 // authorizer can only pass a per-request body on a 403: a 401 body is static.)
 type RestApi struct {
-	*base
+	constructs.Construct
+	// core is a named field: jsii inspects the fields a Go construct embeds.
+	core       *core
+	stageName  string
 	api        awsapigateway.RestApi
 	authorizer awsapigateway.TokenAuthorizer
 }
+
+// ToString makes RestApi an override of Construct, as jsii requires of a Go
+// construct; it answers what Construct.toString does.
+func (a *RestApi) ToString() *string { return a.Node().Path() }
 
 // bearerPattern is what API Gateway checks the Authorization header against
 // before invoking the authorizer: anything else is refused with 401 for free.
@@ -43,25 +51,37 @@ const restAccessLogFormat = `{"requestId":"$context.requestId","requestTime":"$c
 
 // NewRestApi validates props and creates the REST API, its TOKEN authorizer,
 // gateway responses, routes and functions under scope. A configuration
-// mistake returns an error wrapping ErrInvalidProps and creates nothing.
+// mistake returns an error wrapping ErrInvalidProps and creates nothing; a
+// handler that does not compile returns the compiler's error.
 func NewRestApi(scope constructs.Construct, id string, props *RestApiProps) (*RestApi, error) {
-	b, err := newBase(scope, id, props, true)
+	if props == nil {
+		return nil, propError("props", "nil; give at least Issuer or Auth0Domain, Audiences and Routes")
+	}
+	if props.StageName != "" && !stageName.MatchString(props.StageName) {
+		return nil, propError("StageName", "%q must be letters, digits, - and _", props.StageName)
+	}
+	c, err := newCore(scope, id, &props.ApiProps, true)
 	if err != nil {
 		return nil, err
 	}
-	p := &b.props
+	a := &RestApi{core: c, stageName: props.StageName}
+	if a.stageName == "" {
+		a.stageName = DefaultStageName
+	}
+	constructs.NewConstruct_Override(a, scope, jsii.String(id))
+	c.attach(a)
+	p := &c.props
 	deploy := &awsapigateway.StageOptions{
-		StageName:            jsii.String(p.StageName),
+		StageName:            jsii.String(a.stageName),
 		ThrottlingBurstLimit: jsii.Number(float64(p.Throttle.BurstLimit)),
 		ThrottlingRateLimit:  jsii.Number(p.Throttle.RateLimit),
 		TracingEnabled:       jsii.Bool(!p.DisableTracing),
 		MetricsEnabled:       jsii.Bool(true),
 	}
 	if !p.DisableAccessLogs {
-		deploy.AccessLogDestination = awsapigateway.NewLogGroupLogDestination(b.logGroup(b.construct, "AccessLogs"))
+		deploy.AccessLogDestination = awsapigateway.NewLogGroupLogDestination(c.logGroup(a, "AccessLogs"))
 		deploy.AccessLogFormat = awsapigateway.AccessLogFormat_Custom(jsii.String(restAccessLogFormat))
 	}
-	a := &RestApi{base: b}
 	restProps := &awsapigateway.RestApiProps{
 		RestApiName:   jsii.String(p.ApiName),
 		DeployOptions: deploy,
@@ -82,7 +102,7 @@ func NewRestApi(scope constructs.Construct, id string, props *RestApiProps) (*Re
 			restProps.DefaultCorsPreflightOptions.ExposeHeaders = jsii.Strings(c.ExposeHeaders...)
 		}
 	}
-	a.api = awsapigateway.NewRestApi(b.construct, jsii.String("Resource"), restProps)
+	a.api = awsapigateway.NewRestApi(a, jsii.String("Resource"), restProps)
 	a.gatewayResponses()
 	suppress(a.api, "AwsSolutions-APIG2", "Every method is a Lambda proxy integration; the handlers validate their input and answer 400 with a reason.")
 	suppress(a.api, "AwsSolutions-APIG3", "AWS WAF is an account-level choice with its own cost; attach a web ACL to the stage where needed.")
@@ -132,41 +152,52 @@ func (a *RestApi) gatewayResponses() {
 // tokenAuthorizer is the TOKEN authorizer, created on first use. Its cache
 // key is the token, so its policy must hold for every route: the Go
 // authorizer returns a policy covering the whole API (see authzspec.HandleREST).
-func (a *RestApi) tokenAuthorizer() awsapigateway.TokenAuthorizer {
+func (a *RestApi) tokenAuthorizer() (awsapigateway.TokenAuthorizer, error) {
 	if a.authorizer != nil {
-		return a.authorizer
+		return a.authorizer, nil
 	}
-	header := strings.TrimPrefix(a.props.IdentitySource, "$request.header.")
-	a.authorizer = awsapigateway.NewTokenAuthorizer(a.construct, jsii.String("TokenAuthorizer"), &awsapigateway.TokenAuthorizerProps{
-		Handler:         a.authorizerFunction(),
+	fn, err := a.core.authorizerFunction()
+	if err != nil {
+		return nil, err
+	}
+	header := strings.TrimPrefix(a.core.props.IdentitySource, "$request.header.")
+	a.authorizer = awsapigateway.NewTokenAuthorizer(a, jsii.String("TokenAuthorizer"), &awsapigateway.TokenAuthorizerProps{
+		Handler:         fn,
 		AuthorizerName:  jsii.String("lambda-jwt"),
 		IdentitySource:  jsii.String("method.request.header." + header),
 		ValidationRegex: jsii.String(bearerPattern),
-		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(a.props.LambdaAuthorizer.CacheTTL.Seconds())),
+		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(a.core.props.LambdaAuthorizer.CacheTTL.Seconds())),
 	})
-	return a.authorizer
+	return a.authorizer, nil
 }
 
 // AddRoute adds a route after construction, validated like the routes in props.
 func (a *RestApi) AddRoute(key string, r Route) error {
-	k, err := validateRoute(a.props.ModuleDir, key, r, a.shapes, true)
+	k, err := validateRoute(a.core.props.ModuleDir, key, r, a.core.shapes, true)
 	if err != nil {
 		return err
 	}
-	scope := constructs.NewConstruct(a.construct, jsii.String(key))
-	fn := a.routeFunction(scope, key, r)
+	scope := constructs.NewConstruct(a, jsii.String(key))
+	fn, err := a.core.routeFunction(scope, key, r)
+	if err != nil {
+		return err
+	}
 	opts := &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_NONE}
 	if !r.Public {
-		rule := authzspec.Rule{AnyScopes: a.routeScopes(r)}
+		rule := authzspec.Rule{AnyScopes: a.core.routeScopes(r)}
 		if r.Rules != nil {
 			rule = *r.Rules
 		}
 		if len(rule.AnyScopes)+len(rule.AllScopes)+len(rule.Permissions)+len(rule.Claims) == 0 {
-			a.warnWithoutScopes(scope, key)
-		} else {
-			a.addRule(key, rule)
+			a.core.warnWithoutScopes(scope, key)
+		} else if err := a.core.addRule(key, rule); err != nil {
+			return err
 		}
-		opts = &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_CUSTOM, Authorizer: a.tokenAuthorizer()}
+		auth, err := a.tokenAuthorizer()
+		if err != nil {
+			return err
+		}
+		opts = &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_CUSTOM, Authorizer: auth}
 	}
 	resource := a.api.Root()
 	if k.Path != "/" {
@@ -188,3 +219,15 @@ func (a *RestApi) Url() *string { return a.api.Url() }
 
 // Api is the underlying API Gateway REST API.
 func (a *RestApi) Api() awsapigateway.RestApi { return a.api }
+
+// Issuer is the issuer the API's authorizers accept.
+func (a *RestApi) Issuer() string { return a.core.Issuer() }
+
+// Function returns the function serving routeKey, or nil if there is no such route.
+func (a *RestApi) Function(routeKey string) awslambda.Function { return a.core.Function(routeKey) }
+
+// AuthorizerFunction returns the Go Lambda authorizer, or nil if the API has none.
+func (a *RestApi) AuthorizerFunction() awslambda.Function { return a.core.AuthorizerFunction() }
+
+// RouteKeys lists the API's route keys in sorted order.
+func (a *RestApi) RouteKeys() []string { return a.core.RouteKeys() }

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -90,7 +89,7 @@ func ResolveIssuer(issuer, auth0Domain string) (string, error) {
 }
 
 // validateAPI checks the API-wide props and returns the resolved issuer.
-func validateAPI(p *Props, rest bool) (string, error) {
+func validateAPI(p *ApiProps, rest bool) (string, error) {
 	issuer, err := ResolveIssuer(p.Issuer, p.Auth0Domain)
 	if err != nil {
 		return "", err
@@ -115,9 +114,6 @@ func validateAPI(p *Props, rest bool) (string, error) {
 		case !header && !query:
 			return "", propError("IdentitySource", "%q must be \"$request.header.<name>\" or \"$request.querystring.<name>\"", src)
 		}
-	}
-	if rest && p.StageName != "" && !stageName.MatchString(p.StageName) {
-		return "", propError("StageName", "%q must be letters, digits, - and _", p.StageName)
 	}
 	if err := validateScopes("DefaultScopes", p.DefaultScopes); err != nil {
 		return "", err
@@ -298,25 +294,19 @@ func checkHandler(moduleDir, dir string) error {
 	return fmt.Errorf("%q holds no Go files (looked in %s)", dir, abs)
 }
 
-// importDirs remembers where checked import paths live, so the asset
-// (packageDir) needs no second go list.
-var importDirs sync.Map // moduleDir|pkg -> directory
-
 // checkImportPath asks the go command whether pkg is a main package the
 // module can build (a dependency's command, such as the authorizer).
 func checkImportPath(moduleDir, pkg string) error {
-	cmd := exec.Command("go", "list", "-f", "{{.Name}} {{.Dir}}", pkg)
+	cmd := exec.Command("go", "list", "-f", "{{.Name}}", pkg)
 	cmd.Dir = moduleDir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 		return fmt.Errorf("%q cannot be built from %s: %s (add its module with go get)", pkg, moduleDir, first)
 	}
-	name, dir, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
-	if name != "main" {
+	if name := strings.TrimSpace(string(out)); name != "main" {
 		return fmt.Errorf("%q is package %s; a handler must be package main calling lambda.Start", pkg, name)
 	}
-	importDirs.Store(moduleDir+"|"+pkg, dir)
 	return nil
 }
 

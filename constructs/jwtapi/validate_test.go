@@ -3,6 +3,8 @@ package jwtapi_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +18,14 @@ import (
 )
 
 func validProps() *jwtapi.HttpApiProps {
-	return &jwtapi.HttpApiProps{
+	return &jwtapi.HttpApiProps{ApiProps: jwtapi.ApiProps{
 		Auth0Domain: "example.us.auth0.com",
 		Audiences:   []string{"https://api.example.com"},
 		Routes: map[string]jwtapi.Route{
 			"GET /public":  {Handler: "functions/public", Public: true},
 			"GET /private": {Handler: "functions/private", Scopes: []string{"read:user"}},
 		},
-	}
+	}}
 }
 
 func newStack() awscdk.Stack {
@@ -224,10 +226,41 @@ func TestRestApiRefusesWhatRESTCannotDo(t *testing.T) {
 		{func(p *jwtapi.RestApiProps) { p.StageName = "prod/v1" }, `StageName: "prod/v1"`},
 	}
 	for _, tt := range tests {
-		p := validProps()
+		p := &jwtapi.RestApiProps{ApiProps: validProps().ApiProps}
 		tt.change(p)
 		if _, err := jwtapi.NewRestApi(newStack(), "Api", p); !errors.Is(err, jwtapi.ErrInvalidProps) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("err = %v, want %q", err, tt.want)
 		}
+	}
+}
+
+func TestDuplicateIdIsAnError(t *testing.T) {
+	stack := newStack()
+	if _, err := jwtapi.NewHttpApi(stack, "Api", validProps()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := jwtapi.NewHttpApi(stack, "Api", validProps())
+	if !errors.Is(err, jwtapi.ErrInvalidProps) || !strings.Contains(err.Error(), `"Api" is already taken in Test`) {
+		t.Errorf("second API with the same id: %v, want an error naming the id", err)
+	}
+	_, err = jwtapi.NewRestApi(stack, "Api", &jwtapi.RestApiProps{ApiProps: validProps().ApiProps})
+	if !errors.Is(err, jwtapi.ErrInvalidProps) || !strings.Contains(err.Error(), `"Api" is already taken`) {
+		t.Errorf("REST API with a taken id: %v", err)
+	}
+}
+
+// TestHandlerThatDoesNotCompile: the compiler's error comes back from the
+// constructor, and the process goes on (no exit in library code).
+func TestHandlerThatDoesNotCompile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/broken\n\ngo 1.26\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "handlers", "bad"), 0o755)
+	os.WriteFile(filepath.Join(dir, "handlers", "bad", "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
+	p := validProps()
+	p.ModuleDir = dir
+	p.Routes = map[string]jwtapi.Route{"GET /bad": {Handler: "handlers/bad", Public: true}}
+	_, err := jwtapi.NewHttpApi(newStack(), "Api", p)
+	if err == nil || !strings.Contains(err.Error(), "undefined: undefinedThing") || !strings.Contains(err.Error(), "GET /bad") {
+		t.Errorf("err = %v, want the compiler's error for the route's handler", err)
 	}
 }

@@ -31,18 +31,18 @@ func TestEveryRouteKindIsWired(t *testing.T) {
 			"POST /defaults": {Handler: "functions/private"},
 		}
 	}
-	base := func(rest bool, defaults []string) *jwtapi.Props {
-		return &jwtapi.Props{Auth0Domain: "example.us.auth0.com", Audiences: []string{"https://api.example.com"}, Routes: kinds(), DefaultScopes: defaults}
+	base := func(defaults []string) jwtapi.ApiProps {
+		return jwtapi.ApiProps{Auth0Domain: "example.us.auth0.com", Audiences: []string{"https://api.example.com"}, Routes: kinds(), DefaultScopes: defaults}
 	}
-	plain, err := jwtapi.NewHttpApi(stack, "Plain", base(false, nil))
+	plain, err := jwtapi.NewHttpApi(stack, "Plain", &jwtapi.HttpApiProps{ApiProps: base(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defaulted, err := jwtapi.NewHttpApi(stack, "Defaulted", base(false, []string{"api:default"}))
+	defaulted, err := jwtapi.NewHttpApi(stack, "Defaulted", &jwtapi.HttpApiProps{ApiProps: base([]string{"api:default"})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest, err := jwtapi.NewRestApi(stack, "Rest", base(true, []string{"api:default"}))
+	rest, err := jwtapi.NewRestApi(stack, "Rest", &jwtapi.RestApiProps{ApiProps: base([]string{"api:default"})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,10 +57,13 @@ func target(pkg string) string {
 //
 // lambda.norpc drops the legacy RPC mode that provided.al2023 never uses;
 // -trimpath, -buildvcs=false and an empty build id make the output depend only
-// on the source and the toolchain.
+// on the source and the toolchain. The embedded build information (the list
+// of modules) is left out too: it records the folder of every module replaced
+// by a local path, so the same code would build differently, and deploy
+// again, from another checkout.
 func Args(pkg, out string) []string {
 	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -buildid=", "-o", out, target(pkg)}
+		"-ldflags", "-s -w -buildid= -X runtime.modinfo=", "-o", out, target(pkg)}
 }
 
 // Build compiles the main package pkg of the module in moduleDir into out.
@@ -96,13 +99,14 @@ func ModuleDir(dir string) (string, error) {
 	}
 }
 
-// Sources lists what a build of pkgs (run from dir) depends on inside the
-// main module: go.mod, go.sum, and the Go and embedded files of every module
-// package they import, with those packages' folders (a file added or
+// Sources lists what a build of pkgs (run from dir) depends on that can
+// change without go.mod changing: go.mod, go.sum, and the Go and embedded
+// files of every package they import from the main module or from a module
+// replaced by a local folder, with those packages' folders (a file added or
 // removed changes them). Packages that fail to load are still listed.
 func Sources(ctx context.Context, dir string, pkgs ...string) ([]string, error) {
 	args := append([]string{"list", "-e", "-deps", "-f",
-		`{{if and .Module .Module.Main}}{{.Dir}}|{{join .GoFiles ","}},{{join .EmbedFiles ","}}{{end}}`}, pkgs...)
+		`{{with .Module}}{{if or .Main (and .Replace (not .Replace.Version))}}{{$.Dir}}|{{join $.GoFiles ","}},{{join $.EmbedFiles ","}}{{end}}{{end}}`}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
@@ -156,4 +160,15 @@ func Fingerprint(files []string) string {
 		fmt.Fprintf(h, "%s %s\n", f, Signature(f))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ContentHash is the hash of a built binary: the same source gives the
+// same binary (Args), so it changes exactly when the deployed code would.
+func ContentHash(bin string) (string, error) {
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }

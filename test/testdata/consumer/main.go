@@ -20,8 +20,9 @@ func main() {
 	issuer, _ := app.Node().TryGetContext(jsii.String("issuer")).(string)
 	err := ordersStack(app, issuer)
 	if err == nil {
-		app.Synth(nil)
-	} else {
+		err = jwtapi.Synth(app)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 	}
 	jwtapi.Close()
@@ -33,19 +34,21 @@ func main() {
 func ordersStack(app awscdk.App, issuer string) error {
 	stack := awscdk.NewStack(app, jsii.String("OrdersService"), nil)
 	audiences := []string{"https://orders.example.com"}
-	_, err := jwtapi.NewHttpApi(stack, "OrdersHttp", &jwtapi.HttpApiProps{
+	orders, err := jwtapi.NewHttpApi(stack, "OrdersHttp", &jwtapi.HttpApiProps{ApiProps: jwtapi.ApiProps{
 		Issuer: issuer, Audiences: audiences,
 		Routes: routes(),
-	})
+	}})
 	if err != nil {
 		return err
 	}
-	_, err = jwtapi.NewRestApi(stack, "OrdersRest", &jwtapi.RestApiProps{
-		Issuer: issuer, Audiences: audiences, StageName: "v1",
+	// The API is a construct: its URL output lives under it.
+	awscdk.NewCfnOutput(orders, jsii.String("Url"), &awscdk.CfnOutputProps{Value: orders.Url()})
+	_, err = jwtapi.NewRestApi(stack, "OrdersRest", &jwtapi.RestApiProps{ApiProps: jwtapi.ApiProps{
+		Issuer: issuer, Audiences: audiences,
 		Routes: map[string]jwtapi.Route{
 			"GET /orders":         {Handler: "handlers/ordersrest", Scopes: []string{"read:orders"}},
 			"DELETE /orders/{id}": {Handler: "handlers/ordersrest", Rules: &authzspec.Rule{Permissions: []string{"delete:orders"}}},
 		},
-	})
+	}, StageName: "v1"})
 	return err
 }

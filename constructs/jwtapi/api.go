@@ -17,27 +17,35 @@ import (
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 )
 
-// base holds what HTTP and REST APIs share: validated props with their
+// lambdaTarget is what handlers are built for: provided.al2023 on arm64.
+var lambdaTarget = gobuild.Lambda("arm64")
+
+// core is what HTTP and REST APIs share: validated props with their
 // defaults, and the making of Go functions, log groups and the authorizer.
-type base struct {
-	construct constructs.Construct
-	props     Props
+// Its exported methods are the APIs' own.
+type core struct {
+	scope     constructs.Construct // the API construct
+	props     ApiProps
+	rest      bool
 	issuer    string
 	retention awslogs.RetentionDays
 	removal   awscdk.RemovalPolicy
 	functions map[string]awslambda.Function
 	shapes    map[string]string
-	buildDir  string
+	builds    *builds
 
 	authorizerFn awslambda.Function
 	rules        authzspec.Rules
 }
 
-// newBase validates props (every route included) and applies the defaults.
+// newCore validates props (every route included) and applies the defaults.
 // Nothing is created when it returns an error.
-func newBase(scope constructs.Construct, id string, props *Props, rest bool) (*base, error) {
-	if props == nil {
-		return nil, propError("props", "nil; give at least Issuer or Auth0Domain, Audiences and Routes")
+func newCore(scope constructs.Construct, id string, props *ApiProps, rest bool) (*core, error) {
+	if scope == nil {
+		return nil, propError("scope", "nil; pass the stack (or construct) the API belongs in")
+	}
+	if scope.Node().TryFindChild(jsii.String(id)) != nil {
+		return nil, propError("id", "%q is already taken in %s; give each API its own id", id, *scope.Node().Path())
 	}
 	p := *props
 	issuer, err := validateAPI(&p, rest)
@@ -60,9 +68,9 @@ func newBase(scope constructs.Construct, id string, props *Props, rest bool) (*b
 	}
 	applyDefaults(&p, id)
 	retention, _ := retentionFor(p.LogRetention)
-	b := &base{
-		construct: constructs.NewConstruct(scope, jsii.String(id)),
+	c := &core{
 		props:     p,
+		rest:      rest,
 		issuer:    issuer,
 		retention: retention,
 		removal:   awscdk.RemovalPolicy_DESTROY,
@@ -71,22 +79,27 @@ func newBase(scope constructs.Construct, id string, props *Props, rest bool) (*b
 		rules:     authzspec.Rules{},
 	}
 	if p.RetainLogs {
-		b.removal = awscdk.RemovalPolicy_RETAIN
+		c.removal = awscdk.RemovalPolicy_RETAIN
 	}
-	// Start every build now, while jsii creates the constructs.
-	b.buildDir = buildDir(b.construct)
-	needsAuthorizer := false
-	for _, r := range p.Routes {
-		builds.start(b.buildDir, p.ModuleDir, r.Handler, gobuild.Lambda("arm64"))
-		needsAuthorizer = needsAuthorizer || r.Rules != nil || (rest && !r.Public)
-	}
-	if needsAuthorizer {
-		builds.start(b.buildDir, p.ModuleDir, p.LambdaAuthorizer.Handler, gobuild.Lambda("arm64"))
-	}
-	return b, nil
+	return c, nil
 }
 
-func applyDefaults(p *Props, id string) {
+// attach binds the core to its API construct and starts every build now,
+// while jsii creates the constructs.
+func (c *core) attach(api constructs.Construct) {
+	c.scope = api
+	c.builds = buildsOf(api)
+	needsAuthorizer := false
+	for _, r := range c.props.Routes {
+		c.builds.start(c.props.ModuleDir, r.Handler, lambdaTarget)
+		needsAuthorizer = needsAuthorizer || r.Rules != nil || (c.rest && !r.Public)
+	}
+	if needsAuthorizer {
+		c.builds.start(c.props.ModuleDir, c.props.LambdaAuthorizer.Handler, lambdaTarget)
+	}
+}
+
+func applyDefaults(p *ApiProps, id string) {
 	if p.IdentitySource == "" {
 		p.IdentitySource = DefaultIdentitySource
 	}
@@ -105,9 +118,6 @@ func applyDefaults(p *Props, id string) {
 	if p.ApiName == "" {
 		p.ApiName = id
 	}
-	if p.StageName == "" {
-		p.StageName = DefaultStageName
-	}
 	if p.LambdaAuthorizer == nil {
 		p.LambdaAuthorizer = &LambdaAuthorizer{}
 	}
@@ -117,44 +127,49 @@ func applyDefaults(p *Props, id string) {
 }
 
 // routeScopes are the scopes a private route requires: its own, else the defaults.
-func (b *base) routeScopes(r Route) []string {
+func (c *core) routeScopes(r Route) []string {
 	if r.Public || r.Rules != nil || len(r.Scopes) > 0 {
 		return r.Scopes
 	}
-	return b.props.DefaultScopes
+	return c.props.DefaultScopes
 }
 
-func (b *base) warnWithoutScopes(scope constructs.Construct, key string) {
+func (c *core) warnWithoutScopes(scope constructs.Construct, key string) {
 	awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("jwtapi:route-without-scopes"), jsii.String(fmt.Sprintf(
 		"route %q requires a valid JWT but no scope: API Gateway cannot tell an ID token from an access token, so any token for this audience gets in; add Scopes", key)))
 }
 
 // logGroup is a log group with the API's retention and removal policy.
-func (b *base) logGroup(scope constructs.Construct, id string) awslogs.LogGroup {
-	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{Retention: b.retention, RemovalPolicy: b.removal})
+func (c *core) logGroup(scope constructs.Construct, id string) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{Retention: c.retention, RemovalPolicy: c.removal})
 }
 
 // goFunction is a Go Lambda built from pkg during synth, with its own log
-// group and a role that may write only there.
-func (b *base) goFunction(scope constructs.Construct, description, pkg string, memory int, timeout time.Duration, env map[string]string) awslambda.Function {
+// group and a role that may write only there. A handler that does not
+// compile is an error with the compiler's words.
+func (c *core) goFunction(scope constructs.Construct, description, pkg string, memory int, timeout time.Duration, env map[string]string) (awslambda.Function, error) {
+	code, err := c.builds.code(c.props.ModuleDir, pkg, lambdaTarget)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", description, err)
+	}
 	if memory == 0 {
-		memory = b.props.MemoryMB
+		memory = c.props.MemoryMB
 	}
 	if timeout == 0 {
-		timeout = b.props.Timeout
+		timeout = c.props.Timeout
 	}
 	vars := map[string]*string{}
-	for k, v := range b.props.Environment {
+	for k, v := range c.props.Environment {
 		vars[k] = jsii.String(v)
 	}
 	for k, v := range env {
 		vars[k] = jsii.String(v)
 	}
 	tracing := awslambda.Tracing_ACTIVE
-	if b.props.DisableTracing {
+	if c.props.DisableTracing {
 		tracing = awslambda.Tracing_DISABLED
 	}
-	logs := b.logGroup(scope, "Logs")
+	logs := c.logGroup(scope, "Logs")
 	// Least privilege: the function may write to its own log group only,
 	// instead of AWSLambdaBasicExecutionRole's logs:* on every group.
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
@@ -168,7 +183,7 @@ func (b *base) goFunction(scope constructs.Construct, description, pkg string, m
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
-		Code:          goCode(b.buildDir, b.props.ModuleDir, pkg, gobuild.Lambda("arm64")),
+		Code:          code,
 		MemorySize:    jsii.Number(float64(memory)),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
 		Environment:   &vars,
@@ -183,40 +198,47 @@ func (b *base) goFunction(scope constructs.Construct, description, pkg string, m
 	cfn := fn.Node().DefaultChild().(awslambda.CfnFunction)
 	cfn.AddMetadata(jsii.String(MetadataHandler), pkg)
 	cfn.AddMetadata(jsii.String(MetadataRouteKey), description)
-	return fn
+	return fn, nil
 }
 
 // routeFunction is the function serving a route.
-func (b *base) routeFunction(scope constructs.Construct, key string, r Route) awslambda.Function {
-	fn := b.goFunction(scope, key, r.Handler, r.MemoryMB, r.Timeout, r.Environment)
-	b.functions[key] = fn
-	return fn
+func (c *core) routeFunction(scope constructs.Construct, key string, r Route) (awslambda.Function, error) {
+	fn, err := c.goFunction(scope, key, r.Handler, r.MemoryMB, r.Timeout, r.Environment)
+	if err == nil {
+		c.functions[key] = fn
+	}
+	return fn, err
 }
 
 // authorizerFunction returns the Go Lambda authorizer, created on first
-// use; its AUTHZ_RULES follow every rule added.
-func (b *base) authorizerFunction() awslambda.Function {
-	if b.authorizerFn != nil {
-		return b.authorizerFn
+// use; its rules follow every rule added.
+func (c *core) authorizerFunction() (awslambda.Function, error) {
+	if c.authorizerFn != nil {
+		return c.authorizerFn, nil
 	}
-	la := b.props.LambdaAuthorizer
-	cfg := authzspec.Config{Issuer: b.issuer, Audiences: b.props.Audiences, JWKSURL: la.JWKSURL, Algorithms: la.Algorithms, Leeway: la.Leeway}
+	la := c.props.LambdaAuthorizer
+	cfg := authzspec.Config{Issuer: c.issuer, Audiences: c.props.Audiences, JWKSURL: la.JWKSURL, Algorithms: la.Algorithms, Leeway: la.Leeway}
 	if la.HMACSecretName != "" {
 		// A dynamic reference: CloudFormation resolves it at deploy time, the
 		// secret never appears in the template or in cdk.out.
 		cfg.HMACSecret = *awscdk.SecretValue_SecretsManager(jsii.String(la.HMACSecretName), nil).UnsafeUnwrap()
 	}
-	env := cfg.Env()
-	scope := constructs.NewConstruct(b.construct, jsii.String("LambdaAuthorizer"))
-	b.authorizerFn = b.goFunction(scope, "JWT Lambda authorizer", la.Handler, 0, 0, env)
-	return b.authorizerFn
+	scope := constructs.NewConstruct(c.scope, jsii.String("LambdaAuthorizer"))
+	fn, err := c.goFunction(scope, "JWT Lambda authorizer", la.Handler, 0, 0, cfg.Env())
+	c.authorizerFn = fn
+	return fn, err
 }
 
 // addRule records a route's rule in the authorizer's configuration.
-func (b *base) addRule(key string, rule authzspec.Rule) {
-	b.rules[key] = rule
-	data, _ := json.Marshal(b.rules)
-	b.authorizerFunction().AddEnvironment(jsii.String(authzspec.EnvRules), jsii.String(string(data)), nil)
+func (c *core) addRule(key string, rule authzspec.Rule) error {
+	fn, err := c.authorizerFunction()
+	if err != nil {
+		return err
+	}
+	c.rules[key] = rule
+	data, _ := json.Marshal(c.rules)
+	fn.AddEnvironment(jsii.String(authzspec.EnvRules), jsii.String(string(data)), nil)
+	return nil
 }
 
 // suppress records a cdk-nag finding accepted on purpose, with the reason in
@@ -233,17 +255,16 @@ func suppress(c constructs.IConstruct, rule, reason string, appliesTo ...string)
 	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{sup}, jsii.Bool(true))
 }
 
-// Construct is the construct holding everything the API created.
-func (b *base) Construct() constructs.Construct { return b.construct }
+// The methods HttpApi and RestApi share.
 
 // Issuer is the issuer the API's authorizers accept.
-func (b *base) Issuer() string { return b.issuer }
+func (c *core) Issuer() string { return c.issuer }
 
 // Function returns the function serving routeKey, or nil if there is no such route.
-func (b *base) Function(routeKey string) awslambda.Function { return b.functions[routeKey] }
+func (c *core) Function(routeKey string) awslambda.Function { return c.functions[routeKey] }
 
 // AuthorizerFunction returns the Go Lambda authorizer, or nil if the API has none.
-func (b *base) AuthorizerFunction() awslambda.Function { return b.authorizerFn }
+func (c *core) AuthorizerFunction() awslambda.Function { return c.authorizerFn }
 
 // RouteKeys lists the API's route keys in sorted order.
-func (b *base) RouteKeys() []string { return sortedKeys(b.functions) }
+func (c *core) RouteKeys() []string { return sortedKeys(c.functions) }
