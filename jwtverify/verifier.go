@@ -226,7 +226,7 @@ func timeDetail(claims jwt.MapClaims, err error) string {
 	if get == nil {
 		return ""
 	}
-	if d, e := get(); e == nil && d != nil {
+	if d, _ := get(); d != nil {
 		name := map[error]string{ErrExpired: "exp", ErrNotYetValid: "nbf", ErrIssuedFuture: "iat"}[err]
 		return fmt.Sprintf(" (%s %s)", name, d.UTC().Format(time.RFC3339))
 	}

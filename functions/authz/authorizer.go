@@ -196,7 +196,7 @@ func (a *Authorizer) HandleREST(ctx context.Context, e events.APIGatewayCustomAu
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
 	routeKey := ""
-	if m, ok := a.table.Lookup(arn.method, arn.path); ok && !m.Key.IsDefault() {
+	if m, ok := a.table.Lookup(arn.method, arn.path); ok {
 		routeKey = m.Key.String()
 	}
 	d := a.Decide(ctx, jwtverify.BearerToken(e.AuthorizationToken), routeKey)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -189,6 +190,15 @@ func TestHandleHTTP(t *testing.T) {
 	if _, err := a.Handle(context.Background(), json.RawMessage(`nope`)); err == nil {
 		t.Error("a non-JSON event was answered")
 	}
+	if !strings.Contains(out, `"detail":`) {
+		t.Errorf("the deny log has no detail for the developer:\n%s", out)
+	}
+	// An event without identity source (API Gateway never sends one, but a
+	// misconfigured authorizer might get it) is denied, not a crash.
+	noSource, _ := json.Marshal(events.APIGatewayV2CustomAuthorizerV2Request{Version: "2.0", Type: "REQUEST", RouteKey: "GET /x"})
+	if res, err := a.Handle(context.Background(), noSource); err != nil || res.(events.APIGatewayV2CustomAuthorizerSimpleResponse).IsAuthorized {
+		t.Errorf("no identity source: %+v %v", res, err)
+	}
 }
 
 func TestHandleRESTPolicyCoversTheAPI(t *testing.T) {
@@ -233,9 +243,41 @@ func TestHandleRESTPolicyCoversTheAPI(t *testing.T) {
 	if st := res.PolicyDocument.Statement; len(st) != 1 || st[0].Effect != "Deny" || st[0].Resource[0] != prefix+"/*/*" {
 		t.Errorf("invalid token policy %+v, want everything denied", st)
 	}
-	for _, arn := range []string{"nonsense", "arn:aws:execute-api:eu-west-1:123456789012:abc123", "arn:x/prod"} {
+	// A token every rule lets through gets a policy with one Allow only.
+	allowed := claimsFor(iss)
+	allowed["scope"] = "openid read:user ops"
+	allowed["permissions"] = []string{"delete:user", "read:billing", "write:billing"}
+	allowed["org_id"], allowed["seats"] = "acme", 5
+	if st := rest("GET", "/ops", sign(t, allowed)).PolicyDocument.Statement; len(st) != 1 || st[0].Effect != "Allow" {
+		t.Errorf("policy for a token every rule allows: %+v", st)
+	}
+	for _, arn := range []string{"nonsense", "arn:aws:execute-api:eu-west-1:123456789012:abc123", "arn:x/prod",
+		"xyz:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/x", "arn:aws:execute-api:eu-west-1:abc123/prod/GET/x"} {
 		if _, err := a.HandleREST(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", MethodArn: arn}); err == nil {
 			t.Errorf("the malformed methodArn %q was accepted", arn)
 		}
+	}
+}
+
+// TestNewFromConfig: the authorizer a configuration describes, HS256 with
+// its shared secret included; a bad configuration is an ErrConfig.
+func TestNewFromConfig(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	a, err := New(authzspec.Config{Issuer: "https://issuer.example/", Audiences: []string{api}, Algorithms: []string{"HS256"}, HMACSecret: secret,
+		Leeway: time.Hour * 24 * 365 * 10}, io.Discard)
+	if err == nil {
+		t.Fatal("a ten-year leeway was accepted")
+	}
+	a, err = New(authzspec.Config{Issuer: "https://issuer.example/", Audiences: []string{api}, Algorithms: []string{"HS256"}, HMACSecret: secret}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := testutil.SignJWT(t, jwt.SigningMethodHS256, nil, []byte(secret), jwt.MapClaims{"iss": "https://issuer.example/", "aud": api, "sub": "hs",
+		"exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()})
+	if d := a.Decide(context.Background(), tok, "GET /x"); !d.Allowed() {
+		t.Errorf("HS256 token with the configured secret: %v", d.Denial)
+	}
+	if _, err := New(authzspec.Config{Issuer: "http://issuer.example/", Audiences: []string{api}}, io.Discard); !errors.Is(err, authzspec.ErrConfig) {
+		t.Errorf("http issuer: %v, want ErrConfig", err)
 	}
 }

@@ -42,12 +42,11 @@ func FromV2(req events.APIGatewayV2HTTPRequest) (*Claims, error) {
 	a := req.RequestContext.Authorizer
 	switch {
 	case a == nil:
+		return nil, ErrNoClaims
 	case a.JWT != nil && len(a.JWT.Claims) > 0:
 		return Parse(a.JWT.Claims), nil
-	case len(a.Lambda) > 0:
-		return fromContext(a.Lambda)
 	}
-	return nil, ErrNoClaims
+	return fromContext(a.Lambda) // none without sub
 }
 
 // fromContext reads the flat context the Go Lambda authorizer returns.

@@ -95,6 +95,7 @@ func TestRequirements(t *testing.T) {
 		{"any scope, one matches", c.RequireAnyScope("write:user", "read:user"), true},
 		{"any scope, none", c.RequireAnyScope("write:user"), false},
 		{"all scopes, one missing", c.RequireAllScopes("read:user", "write:user"), false},
+		{"all scopes, all there", c.RequireAllScopes("read:user"), true},
 		{"permissions present", c.RequirePermissions("delete:user"), true},
 		{"permission missing", c.RequirePermissions("delete:user", "write:user"), false},
 		{"claim value wrong", c.RequireClaim("email_verified", "true"), false},
@@ -188,5 +189,38 @@ func TestLambdaAuthorizerContext(t *testing.T) {
 	v2.RequestContext.Authorizer.Lambda = map[string]any{"sub": "", "scope": "admin"}
 	if _, err := claims.FromV2(v2); !errors.Is(err, claims.ErrNoClaims) {
 		t.Errorf("empty sub: %v, want ErrNoClaims", err)
+	}
+}
+
+// TestEmptyAndOddClaims: an authorizer section without claims is no
+// caller; claims that are not strings are read as their text, nulls not at
+// all.
+func TestEmptyAndOddClaims(t *testing.T) {
+	v2 := fixtures.V2(t, "apigw-v2-no-authorizer.json")
+	v2.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{}}}
+	if _, err := claims.FromV2(v2); !errors.Is(err, claims.ErrNoClaims) {
+		t.Errorf("v2 with empty JWT claims: %v, want ErrNoClaims", err)
+	}
+	v1 := fixtures.V1(t, "apigw-v1-jwt-user.json")
+	v1.RequestContext.Authorizer = map[string]any{"claims": map[string]any{}}
+	if _, err := claims.FromV1(v1); !errors.Is(err, claims.ErrNoClaims) {
+		t.Errorf("v1 with empty claims: %v, want ErrNoClaims", err)
+	}
+	v1.RequestContext.Authorizer = map[string]any{"claims": map[string]any{"sub": "x", "seats": 5.0, "exp": "1795511702", "gone": nil}}
+	c, err := claims.FromV1(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := c.Get("seats"); !ok || v != "5" {
+		t.Errorf("a numeric claim: %q %v, want its text", v, ok)
+	}
+	if _, ok := c.Get("gone"); ok {
+		t.Error("a null claim is present")
+	}
+	if n, ok := c.Int("exp"); !ok || n != 1795511702 {
+		t.Errorf("Int(exp) = %d %v", n, ok)
+	}
+	if _, ok := c.Int("sub"); ok {
+		t.Error("Int of a non-number is ok")
 	}
 }

@@ -33,13 +33,14 @@ func ParseMap(s string) (map[string]string, bool) {
 	last := ""
 	for _, tok := range splitTop(s[len("map[") : len(s)-1]) {
 		k, v, ok := cutTop(tok)
-		if !ok && last != "" {
+		switch {
+		case ok:
+			out[k] = v
+			last = k
+		case last != "":
 			// A value with spaces was split; glue it back to its key.
 			out[last] += " " + tok
-			continue
 		}
-		out[k] = v
-		last = k
 	}
 	return out, true
 }

@@ -68,3 +68,37 @@ func TestValue(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfBracketsAreNotLists: only text in brackets at both ends is a
+// list; unbalanced brackets do not confuse keys and values.
+func TestHalfBracketsAreNotLists(t *testing.T) {
+	for in, want := range map[string][]string{
+		"[admin":  {"[admin"},
+		"admin]":  {"admin]"},
+		"[a] [b]": {"a]", "[b"}, // an unbalanced ] does not nest
+	} {
+		if got := ParseList(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseList(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]any{"[a": "[a", "a]": "a]"} {
+		if got := Value(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("Value(%q) = %#v, want %#v", in, got, want)
+		}
+	}
+	for _, tt := range []struct {
+		in   string
+		want map[string]string
+	}{
+		{"map[a:[x y] b:1]", map[string]string{"a": "[x y]", "b": "1"}},
+		{"map[a:[x:y] b:2]", map[string]string{"a": "[x:y]", "b": "2"}},
+		{"map[:x a:1]", map[string]string{"a": "1"}},
+		{"map[a:map[b:[c d]] e:f]", map[string]string{"a": "map[b:[c d]]", "e": "f"}},
+		{"map[a:1  b:2]", map[string]string{"a": "1", "b": "2"}},
+		{"map[a:x] y]", map[string]string{"a": "x] y"}},
+	} {
+		if got, _ := ParseMap(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseMap(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
