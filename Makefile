@@ -17,7 +17,7 @@ export ADDR ISSUER_ADDR
 # The local stage's issuer follows ISSUER_ADDR.
 DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/)
 
-.PHONY: deps synth dev test bench load startup snapshots deploy diff destroy not-local clean
+.PHONY: deps synth dev test bench load startup mutate snapshots deploy diff destroy smoke not-local clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "==> npm ci: installing the pinned Node 24 and CDK CLI (first time: about 30 s)"
@@ -63,6 +63,12 @@ load: deps
 startup: deps
 	@scripts/startup.sh
 
+# Mutation testing of the security-critical packages (about half an hour).
+MUTATE_PACKAGES = ./jwtverify ./authzspec ./functions/authz ./functions/claims ./local/jwtauth ./internal/issuerurl ./local/gateway ./constructs/jwtapi
+mutate: deps
+	@echo "==> mutation testing: $(MUTATE_PACKAGES)"
+	@go run ./internal/tools/mutate $(MUTATE_PACKAGES)
+
 snapshots: deps
 	@echo "==> rewriting test/testdata/*.template.json; review the diff before committing"
 	@go test ./test -run TestSnapshots -update
@@ -73,15 +79,24 @@ not-local:
 
 # A deployable stage has two stacks: the HTTP API and the REST API example.
 STACKS = JwtApi-$(STAGE) JwtRestApi-$(STAGE)
+# Unattended (CI=true, or APPROVE=never): no question about security changes.
+APPROVE ?= $(if $(filter true 1,$(CI)),never)
+APPROVAL_FLAGS = $(if $(filter never,$(APPROVE)),--require-approval never)
 
 deploy: deps not-local
-	$(CDK) deploy -c stage=$(STAGE) $(STACKS)
+	$(CDK) deploy -c stage=$(STAGE) $(APPROVAL_FLAGS) --outputs-file cdk.out/outputs-$(STAGE).json $(STACKS)
 
 diff: deps not-local
 	$(CDK) diff -c stage=$(STAGE) $(STACKS)
 
+# make destroy STAGE=dev FORCE=1 runs without a terminal.
 destroy: deps not-local
-	$(CDK) destroy -c stage=$(STAGE) $(STACKS)
+	$(CDK) destroy -c stage=$(STAGE) $(if $(FORCE),--force) $(STACKS)
+
+# make smoke STAGE=dev checks a deployed stage (URL from cdk.out/outputs-dev.json,
+# or URL=); STAGE=local checks the APIs `make dev` serves.
+smoke: deps
+	@go run ./cmd/jwtapi-smoke --stage $(STAGE) $(if $(URL),--url $(URL)) $(if $(REST_URL),--rest-url $(REST_URL))
 
 clean:
 	rm -rf cdk.out .local

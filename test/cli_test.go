@@ -232,3 +232,30 @@ func TestMakeDevOtherStage(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeSmokeLocal runs `make smoke STAGE=local` against `make dev`, as
+// after a deploy: every check passes with a machine token of the embedded
+// issuer, and a bad token fails it.
+func TestMakeSmokeLocal(t *testing.T) {
+	makeDev(t)
+	smoke := func(env ...string) (string, error) {
+		cmd := exec.Command("make", "-s", "smoke", "STAGE=local")
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := smoke()
+	if err != nil || !strings.Contains(out, "all 7 checks passed") || strings.Count(out, "\nok ")+strings.Count("\n"+out, "\nok ") < 7 {
+		t.Errorf("make smoke STAGE=local: %v\n%s", err, out)
+	}
+	for _, want := range []string{"public route: GET", "private route, no token", "private route, with the token", "route whose scopes the token lacks: POST", "(rest) private route, with the token"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("make smoke output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = smoke("TOKEN=not.a.token")
+	if err == nil || !strings.Contains(out, "FAIL") {
+		t.Errorf("make smoke with a bad token passed:\n%s", out)
+	}
+}

@@ -24,23 +24,25 @@ var lambdaTarget = gobuild.Lambda("arm64")
 // defaults, and the making of Go functions, log groups and the authorizer.
 // Its exported methods are the APIs' own.
 type core struct {
-	scope     constructs.Construct // the API construct
-	props     ApiProps
-	rest      bool
-	issuer    string
-	retention awslogs.RetentionDays
-	removal   awscdk.RemovalPolicy
-	functions map[string]awslambda.Function
-	shapes    map[string]string
-	builds    *builds
+	scope       constructs.Construct // the API construct
+	props       ApiProps
+	rest        bool
+	authorizers []issuerAuth // the first is the default
+	retention   awslogs.RetentionDays
+	removal     awscdk.RemovalPolicy
+	functions   map[string]awslambda.Function
+	shapes      map[string]string
+	builds      *builds
 
-	authorizerFn awslambda.Function
-	rules        authzspec.Rules
+	// The Go Lambda authorizer of each JWT authorizer that rule routes use,
+	// by authorizer name, with their rules.
+	lambdaFns map[string]awslambda.Function
+	rules     map[string]authzspec.Rules
 }
 
 // newCore validates props (every route included) and applies the defaults.
 // Nothing is created when it returns an error.
-func newCore(scope constructs.Construct, id string, props *ApiProps, rest bool) (*core, error) {
+func newCore(scope constructs.Construct, id string, props *ApiProps, rest bool, authorizers []JwtAuthorizer) (*core, error) {
 	if scope == nil {
 		return nil, propError("scope", "nil; pass the stack (or construct) the API belongs in")
 	}
@@ -48,8 +50,11 @@ func newCore(scope constructs.Construct, id string, props *ApiProps, rest bool) 
 		return nil, propError("id", "%q is already taken in %s; give each API its own id", id, *scope.Node().Path())
 	}
 	p := *props
-	issuer, err := validateAPI(&p, rest)
+	auths, err := resolveAuthorizers(&p, authorizers, rest)
 	if err != nil {
+		return nil, err
+	}
+	if err := validateAPI(&p); err != nil {
 		return nil, err
 	}
 	if p.ModuleDir == "" {
@@ -62,21 +67,22 @@ func newCore(scope constructs.Construct, id string, props *ApiProps, rest bool) 
 	}
 	shapes := map[string]string{}
 	for _, key := range sortedKeys(p.Routes) {
-		if _, err := validateRoute(p.ModuleDir, key, p.Routes[key], shapes, rest); err != nil {
+		if _, err := validateRoute(p.ModuleDir, key, p.Routes[key], shapes, rest, auths); err != nil {
 			return nil, err
 		}
 	}
 	applyDefaults(&p, id)
 	retention, _ := retentionFor(p.LogRetention)
 	c := &core{
-		props:     p,
-		rest:      rest,
-		issuer:    issuer,
-		retention: retention,
-		removal:   awscdk.RemovalPolicy_DESTROY,
-		functions: map[string]awslambda.Function{},
-		shapes:    map[string]string{},
-		rules:     authzspec.Rules{},
+		props:       p,
+		rest:        rest,
+		authorizers: auths,
+		retention:   retention,
+		removal:     awscdk.RemovalPolicy_DESTROY,
+		functions:   map[string]awslambda.Function{},
+		shapes:      map[string]string{},
+		lambdaFns:   map[string]awslambda.Function{},
+		rules:       map[string]authzspec.Rules{},
 	}
 	if p.RetainLogs {
 		c.removal = awscdk.RemovalPolicy_RETAIN
@@ -100,9 +106,6 @@ func (c *core) attach(api constructs.Construct) {
 }
 
 func applyDefaults(p *ApiProps, id string) {
-	if p.IdentitySource == "" {
-		p.IdentitySource = DefaultIdentitySource
-	}
 	if p.Throttle == nil {
 		p.Throttle = &Throttle{BurstLimit: DefaultBurstLimit, RateLimit: DefaultRateLimit}
 	}
@@ -210,33 +213,49 @@ func (c *core) routeFunction(scope constructs.Construct, key string, r Route) (a
 	return fn, err
 }
 
-// authorizerFunction returns the Go Lambda authorizer, created on first
-// use; its rules follow every rule added.
-func (c *core) authorizerFunction() (awslambda.Function, error) {
-	if c.authorizerFn != nil {
-		return c.authorizerFn, nil
+// authorizerFunction returns the Go Lambda authorizer verifying the tokens
+// of a JWT authorizer, created on first use; its rules follow every rule
+// added.
+func (c *core) authorizerFunction(a issuerAuth) (awslambda.Function, error) {
+	if fn := c.lambdaFns[a.name]; fn != nil {
+		return fn, nil
 	}
 	la := c.props.LambdaAuthorizer
-	cfg := authzspec.Config{Issuer: c.issuer, Audiences: c.props.Audiences, JWKSURL: la.JWKSURL, Algorithms: la.Algorithms, Leeway: la.Leeway}
+	cfg := authzspec.Config{Issuer: a.issuer, Audiences: a.audiences, ClientIDAudience: a.clientID,
+		JWKSURL: la.JWKSURL, Algorithms: la.Algorithms, Leeway: la.Leeway}
 	if la.HMACSecretName != "" {
 		// A dynamic reference: CloudFormation resolves it at deploy time, the
 		// secret never appears in the template or in cdk.out.
 		cfg.HMACSecret = *awscdk.SecretValue_SecretsManager(jsii.String(la.HMACSecretName), nil).UnsafeUnwrap()
 	}
-	scope := constructs.NewConstruct(c.scope, jsii.String("LambdaAuthorizer"))
+	scope := constructs.NewConstruct(c.scope, jsii.String(c.authorizerID("LambdaAuthorizer", a)))
 	fn, err := c.goFunction(scope, "JWT Lambda authorizer", la.Handler, 0, 0, cfg.Env())
-	c.authorizerFn = fn
+	if err == nil {
+		c.lambdaFns[a.name] = fn
+		c.rules[a.name] = authzspec.Rules{}
+	}
 	return fn, err
 }
 
-// addRule records a route's rule in the authorizer's configuration.
-func (c *core) addRule(key string, rule authzspec.Rule) error {
-	fn, err := c.authorizerFunction()
+// authorizerID is the construct id of something made for an authorizer:
+// the default authorizer's keeps the plain id, so that adding authorizers
+// to an API does not rename its resources.
+func (c *core) authorizerID(id string, a issuerAuth) string {
+	if a.name == c.authorizers[0].name {
+		return id
+	}
+	return id + "-" + a.name
+}
+
+// addRule records a route's rule in the configuration of the Lambda
+// authorizer of the route's JWT authorizer.
+func (c *core) addRule(a issuerAuth, key string, rule authzspec.Rule) error {
+	fn, err := c.authorizerFunction(a)
 	if err != nil {
 		return err
 	}
-	c.rules[key] = rule
-	data, _ := json.Marshal(c.rules)
+	c.rules[a.name][key] = rule
+	data, _ := json.Marshal(c.rules[a.name])
 	fn.AddEnvironment(jsii.String(authzspec.EnvRules), jsii.String(string(data)), nil)
 	return nil
 }
@@ -257,14 +276,15 @@ func suppress(c constructs.IConstruct, rule, reason string, appliesTo ...string)
 
 // The methods HttpApi and RestApi share.
 
-// Issuer is the issuer the API's authorizers accept.
-func (c *core) Issuer() string { return c.issuer }
+// Issuer is the issuer the API's first (default) authorizer accepts.
+func (c *core) Issuer() string { return c.authorizers[0].issuer }
 
 // Function returns the function serving routeKey, or nil if there is no such route.
 func (c *core) Function(routeKey string) awslambda.Function { return c.functions[routeKey] }
 
-// AuthorizerFunction returns the Go Lambda authorizer, or nil if the API has none.
-func (c *core) AuthorizerFunction() awslambda.Function { return c.authorizerFn }
+// AuthorizerFunction returns the Go Lambda authorizer of the default JWT
+// authorizer, or nil if the API has none.
+func (c *core) AuthorizerFunction() awslambda.Function { return c.lambdaFns[c.authorizers[0].name] }
 
 // RouteKeys lists the API's route keys in sorted order.
 func (c *core) RouteKeys() []string { return sortedKeys(c.functions) }

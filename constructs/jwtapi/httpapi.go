@@ -29,11 +29,16 @@ const (
 type HttpApi struct {
 	constructs.Construct
 	// core is a named field: jsii inspects the fields a Go construct embeds.
-	core             *core
-	api              awsapigatewayv2.HttpApi
-	stage            awsapigatewayv2.HttpStage
-	authorizer       awsapigatewayv2authorizers.HttpJwtAuthorizer
-	lambdaAuthorizer awsapigatewayv2authorizers.HttpLambdaAuthorizer
+	core   *core
+	api    awsapigatewayv2.HttpApi
+	stage  awsapigatewayv2.HttpStage
+	domain awsapigatewayv2.DomainName
+	// domainName is the custom domain's name, empty without one.
+	domainName string
+	// The JWT authorizers, and the Lambda (REQUEST) authorizers of the rule
+	// routes, by JWT authorizer name.
+	jwtAuthorizers    map[string]awsapigatewayv2authorizers.HttpJwtAuthorizer
+	lambdaAuthorizers map[string]awsapigatewayv2authorizers.HttpLambdaAuthorizer
 }
 
 // ToString makes HttpApi an override of Construct, as jsii requires of a Go
@@ -48,11 +53,15 @@ func NewHttpApi(scope constructs.Construct, id string, props *HttpApiProps) (*Ht
 	if props == nil {
 		return nil, propError("props", "nil; give at least Issuer or Auth0Domain, Audiences and Routes")
 	}
-	c, err := newCore(scope, id, &props.ApiProps, false)
+	c, err := newCore(scope, id, &props.ApiProps, false, props.Authorizers)
 	if err != nil {
 		return nil, err
 	}
-	a := &HttpApi{core: c}
+	if err := validateDomain(props.Domain); err != nil {
+		return nil, err
+	}
+	a := &HttpApi{core: c, jwtAuthorizers: map[string]awsapigatewayv2authorizers.HttpJwtAuthorizer{},
+		lambdaAuthorizers: map[string]awsapigatewayv2authorizers.HttpLambdaAuthorizer{}}
 	constructs.NewConstruct_Override(a, scope, jsii.String(id))
 	c.attach(a)
 	p := &c.props
@@ -70,12 +79,19 @@ func NewHttpApi(scope constructs.Construct, id string, props *HttpApiProps) (*Ht
 		},
 		AccessLogSettings: a.accessLogs(),
 	})
-	a.authorizer = awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("JwtAuthorizer"), jsii.String(c.issuer),
-		&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{
-			AuthorizerName: jsii.String("jwt"),
-			JwtAudience:    jsii.Strings(p.Audiences...),
-			IdentitySource: jsii.Strings(p.IdentitySource),
-		})
+	for _, auth := range c.authorizers {
+		// Each authorizer has its own construct id and name: two with the
+		// same would clash in the template or in API Gateway.
+		a.jwtAuthorizers[auth.name] = awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String(c.authorizerID("JwtAuthorizer", auth)),
+			jsii.String(auth.issuer), &awsapigatewayv2authorizers.HttpJwtAuthorizerProps{
+				AuthorizerName: jsii.String(auth.name),
+				JwtAudience:    jsii.Strings(auth.audiences...),
+				IdentitySource: jsii.Strings(auth.identitySource),
+			})
+	}
+	if props.Domain != nil {
+		a.addDomain(*props.Domain)
+	}
 	for _, key := range sortedKeys(p.Routes) {
 		if err := a.AddRoute(key, p.Routes[key]); err != nil {
 			return nil, err
@@ -86,7 +102,7 @@ func NewHttpApi(scope constructs.Construct, id string, props *HttpApiProps) (*Ht
 
 // AddRoute adds a route after construction, validated like the routes in props.
 func (a *HttpApi) AddRoute(key string, r Route) error {
-	k, err := validateRoute(a.core.props.ModuleDir, key, r, a.core.shapes, false)
+	k, err := validateRoute(a.core.props.ModuleDir, key, r, a.core.shapes, false, a.core.authorizers)
 	if err != nil {
 		return err
 	}
@@ -96,6 +112,7 @@ func (a *HttpApi) AddRoute(key string, r Route) error {
 		return err
 	}
 	scopes := a.core.routeScopes(r)
+	auth := a.core.authorizerFor(r)
 	var authorizer awsapigatewayv2.IHttpRouteAuthorizer
 	switch {
 	case r.Public:
@@ -103,14 +120,14 @@ func (a *HttpApi) AddRoute(key string, r Route) error {
 		// than by the absence of an authorizer.
 		authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
 	case r.Rules != nil:
-		if authorizer, err = a.lambdaRouteAuthorizer(); err != nil {
+		if authorizer, err = a.lambdaRouteAuthorizer(auth); err != nil {
 			return err
 		}
-		if err := a.core.addRule(key, *r.Rules); err != nil {
+		if err := a.core.addRule(auth, key, *r.Rules); err != nil {
 			return err
 		}
 	default:
-		authorizer = a.authorizer
+		authorizer = a.jwtAuthorizers[auth.name]
 		if len(scopes) == 0 {
 			a.core.warnWithoutScopes(scope, key)
 		}
@@ -140,30 +157,32 @@ func (a *HttpApi) AddRoute(key string, r Route) error {
 }
 
 // lambdaRouteAuthorizer is the REQUEST authorizer (payload 2.0, simple
-// responses) running the Go Lambda authorizer, created on first use.
-func (a *HttpApi) lambdaRouteAuthorizer() (awsapigatewayv2authorizers.HttpLambdaAuthorizer, error) {
-	if a.lambdaAuthorizer != nil {
-		return a.lambdaAuthorizer, nil
+// responses) running the Go Lambda authorizer for the tokens of a JWT
+// authorizer, created on first use.
+func (a *HttpApi) lambdaRouteAuthorizer(auth issuerAuth) (awsapigatewayv2authorizers.HttpLambdaAuthorizer, error) {
+	if la := a.lambdaAuthorizers[auth.name]; la != nil {
+		return la, nil
 	}
-	fn, err := a.core.authorizerFunction()
+	fn, err := a.core.authorizerFunction(auth)
 	if err != nil {
 		return nil, err
 	}
 	ttl := a.core.props.LambdaAuthorizer.CacheTTL
-	sources := []string{a.core.props.IdentitySource}
+	sources := []string{auth.identitySource}
 	if ttl > 0 {
 		// Decisions depend on the route's rule: the route belongs in the
 		// cache key, or an allow for one route would open the others.
 		sources = append(sources, "$context.routeKey")
 	}
-	a.lambdaAuthorizer = awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String("LambdaAuthorizer"), fn,
+	la := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String(a.core.authorizerID("LambdaAuthorizer", auth)), fn,
 		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
-			AuthorizerName:  jsii.String("lambda-jwt"),
+			AuthorizerName:  jsii.String("lambda-" + auth.name),
 			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
 			IdentitySource:  jsii.Strings(sources...),
 			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(ttl.Seconds())),
 		})
-	return a.lambdaAuthorizer, nil
+	a.lambdaAuthorizers[auth.name] = la
+	return la, nil
 }
 
 // accessLogFormat is one JSON object per request. Values are quoted so that a

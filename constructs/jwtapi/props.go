@@ -74,6 +74,59 @@ type ApiProps struct {
 // HttpApiProps configures NewHttpApi.
 type HttpApiProps struct {
 	ApiProps
+	// Authorizers are the API's JWT authorizers, when it accepts tokens of
+	// several issuers (users of an Auth0 tenant, machine clients of a
+	// Cognito user pool); each private route picks one by name, the first by
+	// default. Set either Authorizers or ApiProps' Issuer, Auth0Domain,
+	// Audiences and IdentitySource, which describe one authorizer named
+	// "jwt". Default: that one.
+	Authorizers []JwtAuthorizer
+	// Domain serves the API on a custom domain name. Default: none, the
+	// execute-api URL only.
+	Domain *CustomDomain
+}
+
+// JwtAuthorizer is one JWT authorizer of an HTTP API: whose tokens it accepts.
+type JwtAuthorizer struct {
+	// Name identifies the authorizer in the API (its name in API Gateway)
+	// and in Route.Authorizer: letters, digits, - and _. Required.
+	Name string
+	// Issuer is the exact iss of the tokens (https, or http on loopback).
+	// Set one of Issuer, Auth0Domain and CognitoUserPool.
+	Issuer string
+	// Auth0Domain is an Auth0 tenant domain: the issuer is https://<domain>/.
+	Auth0Domain string
+	// CognitoUserPool is a Cognito user pool: the issuer is
+	// https://cognito-idp.<region>.amazonaws.com/<pool id>, and Audiences are
+	// its app client ids (Cognito access tokens carry client_id, not aud;
+	// API Gateway checks client_id when there is no aud).
+	CognitoUserPool *CognitoUserPool
+	// Audiences are the accepted aud (or client_id) values. Required.
+	Audiences []string
+	// IdentitySource is where the token is read. Default:
+	// "$request.header.Authorization".
+	IdentitySource string
+}
+
+// CognitoUserPool names a Cognito user pool.
+type CognitoUserPool struct {
+	// Region is the pool's AWS region, e.g. "eu-west-1". Required.
+	Region string
+	// UserPoolID is the pool's id, e.g. "eu-west-1_AbCdEfGhI". Required.
+	UserPoolID string
+}
+
+// CustomDomain is an API's custom domain name.
+type CustomDomain struct {
+	// Name is the domain name, e.g. "api.example.com". Required.
+	Name string
+	// CertificateArn is an ACM certificate for Name in the stack's region.
+	// Required.
+	CertificateArn string
+	// HostedZoneID and ZoneName name the Route 53 hosted zone that gets an
+	// alias record for Name. Default: none, you point your DNS at the
+	// domain's regional target yourself.
+	HostedZoneID, ZoneName string
 }
 
 // RestApiProps configures NewRestApi.
@@ -124,6 +177,11 @@ type Route struct {
 	// Scopes lists the OAuth scopes of which the token must carry at least one.
 	// Not allowed on a public route or with Rules. Default: the API's DefaultScopes.
 	Scopes []string
+	// Authorizer names the HTTP API JWT authorizer (HttpApiProps.Authorizers)
+	// whose tokens the route accepts; with Rules, the Go Lambda authorizer
+	// verifies that issuer's tokens. Not allowed on a public route or a REST
+	// API. Default: the API's first authorizer.
+	Authorizer string
 	// Rules put the route behind the Go Lambda authorizer, which checks them
 	// after verifying the token: scopes, Auth0 permissions, claim values.
 	// Not allowed on a public route. Default: nil: on an HTTP API the managed

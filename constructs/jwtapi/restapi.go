@@ -60,7 +60,7 @@ func NewRestApi(scope constructs.Construct, id string, props *RestApiProps) (*Re
 	if props.StageName != "" && !stageName.MatchString(props.StageName) {
 		return nil, propError("StageName", "%q must be letters, digits, - and _", props.StageName)
 	}
-	c, err := newCore(scope, id, &props.ApiProps, true)
+	c, err := newCore(scope, id, &props.ApiProps, true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +156,12 @@ func (a *RestApi) tokenAuthorizer() (awsapigateway.TokenAuthorizer, error) {
 	if a.authorizer != nil {
 		return a.authorizer, nil
 	}
-	fn, err := a.core.authorizerFunction()
+	auth := a.core.authorizers[0]
+	fn, err := a.core.authorizerFunction(auth)
 	if err != nil {
 		return nil, err
 	}
-	header := strings.TrimPrefix(a.core.props.IdentitySource, "$request.header.")
+	header := strings.TrimPrefix(auth.identitySource, "$request.header.")
 	a.authorizer = awsapigateway.NewTokenAuthorizer(a, jsii.String("TokenAuthorizer"), &awsapigateway.TokenAuthorizerProps{
 		Handler:         fn,
 		AuthorizerName:  jsii.String("lambda-jwt"),
@@ -173,7 +174,7 @@ func (a *RestApi) tokenAuthorizer() (awsapigateway.TokenAuthorizer, error) {
 
 // AddRoute adds a route after construction, validated like the routes in props.
 func (a *RestApi) AddRoute(key string, r Route) error {
-	k, err := validateRoute(a.core.props.ModuleDir, key, r, a.core.shapes, true)
+	k, err := validateRoute(a.core.props.ModuleDir, key, r, a.core.shapes, true, a.core.authorizers)
 	if err != nil {
 		return err
 	}
@@ -190,7 +191,7 @@ func (a *RestApi) AddRoute(key string, r Route) error {
 		}
 		if len(rule.AnyScopes)+len(rule.AllScopes)+len(rule.Permissions)+len(rule.Claims) == 0 {
 			a.core.warnWithoutScopes(scope, key)
-		} else if err := a.core.addRule(key, rule); err != nil {
+		} else if err := a.core.addRule(a.core.authorizers[0], key, rule); err != nil {
 			return err
 		}
 		auth, err := a.tokenAuthorizer()

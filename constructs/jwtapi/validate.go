@@ -88,71 +88,47 @@ func ResolveIssuer(issuer, auth0Domain string) (string, error) {
 	return issuer, nil
 }
 
-// validateAPI checks the API-wide props and returns the resolved issuer.
-func validateAPI(p *ApiProps, rest bool) (string, error) {
-	issuer, err := ResolveIssuer(p.Issuer, p.Auth0Domain)
-	if err != nil {
-		return "", err
-	}
-	if len(p.Audiences) == 0 {
-		return "", propError("Audiences", "must list at least one audience (for Auth0, the API identifier such as \"https://api.example.com\")")
-	}
-	for i, a := range p.Audiences {
-		if strings.TrimSpace(a) == "" {
-			return "", propError(fmt.Sprintf("Audiences[%d]", i), "empty audience %q", a)
-		}
-		if slices.Index(p.Audiences, a) != i {
-			return "", propError(fmt.Sprintf("Audiences[%d]", i), "audience %q is listed twice", a)
-		}
-	}
-	if src := p.IdentitySource; src != "" {
-		header := strings.HasPrefix(src, "$request.header.") && len(src) > len("$request.header.")
-		query := strings.HasPrefix(src, "$request.querystring.") && len(src) > len("$request.querystring.")
-		switch {
-		case rest && !header:
-			return "", propError("IdentitySource", "%q: a REST API TOKEN authorizer reads a header, \"$request.header.<name>\"", src)
-		case !header && !query:
-			return "", propError("IdentitySource", "%q must be \"$request.header.<name>\" or \"$request.querystring.<name>\"", src)
-		}
-	}
+// validateAPI checks the API-wide props, but for the authorizers
+// (resolveAuthorizers).
+func validateAPI(p *ApiProps) error {
 	if err := validateScopes("DefaultScopes", p.DefaultScopes); err != nil {
-		return "", err
+		return err
 	}
 	if len(p.Routes) == 0 {
-		return "", propError("Routes", "must hold at least one route, e.g. \"GET /hello\"")
+		return propError("Routes", "must hold at least one route, e.g. \"GET /hello\"")
 	}
 	if p.Cors != nil {
 		if len(p.Cors.AllowOrigins) == 0 {
-			return "", propError("Cors.AllowOrigins", "must list at least one origin such as \"https://app.example.com\"")
+			return propError("Cors.AllowOrigins", "must list at least one origin such as \"https://app.example.com\"")
 		}
 		if p.Cors.AllowCredentials && slices.Contains(p.Cors.AllowOrigins, "*") {
 			// Browsers refuse credentialed requests to a wildcard origin.
-			return "", propError("Cors.AllowOrigins", "\"*\" cannot be combined with AllowCredentials; list the origins")
+			return propError("Cors.AllowOrigins", "\"*\" cannot be combined with AllowCredentials; list the origins")
 		}
 		for _, m := range p.Cors.AllowMethods {
 			if m != "*" && !slices.Contains(routekey.Methods, m) {
-				return "", propError("Cors.AllowMethods", "%q is not an HTTP method", m)
+				return propError("Cors.AllowMethods", "%q is not an HTTP method", m)
 			}
 		}
 		if p.Cors.MaxAge < 0 {
-			return "", propError("Cors.MaxAge", "%s is negative", p.Cors.MaxAge)
+			return propError("Cors.MaxAge", "%s is negative", p.Cors.MaxAge)
 		}
 	}
 	if t := p.Throttle; t != nil && (t.BurstLimit <= 0 || t.RateLimit <= 0) {
-		return "", propError("Throttle", "BurstLimit (%d) and RateLimit (%g) must both be greater than 0", t.BurstLimit, t.RateLimit)
+		return propError("Throttle", "BurstLimit (%d) and RateLimit (%g) must both be greater than 0", t.BurstLimit, t.RateLimit)
 	}
 	if p.LogRetention != 0 {
 		if _, err := retentionFor(p.LogRetention); err != nil {
-			return "", err
+			return err
 		}
 	}
 	if err := validateSizing("", p.MemoryMB, p.Timeout); err != nil {
-		return "", err
+		return err
 	}
 	if err := validateEnv("Environment", p.Environment); err != nil {
-		return "", err
+		return err
 	}
-	return issuer, nil
+	return nil
 }
 
 func validateLambdaAuthorizer(moduleDir string, l *LambdaAuthorizer) error {
@@ -220,7 +196,7 @@ func validateEnv(field string, env map[string]string) error {
 
 // validateRoute checks one route; shapes holds the shapes of routes seen so
 // far, so that routes API Gateway would consider the same are refused.
-func validateRoute(moduleDir, key string, r Route, shapes map[string]string, rest bool) (routekey.Key, error) {
+func validateRoute(moduleDir, key string, r Route, shapes map[string]string, rest bool, authorizers []issuerAuth) (routekey.Key, error) {
 	field := fmt.Sprintf("Routes[%q]", key)
 	k, err := routekey.Parse(key)
 	if err != nil {
@@ -234,6 +210,20 @@ func validateRoute(moduleDir, key string, r Route, shapes map[string]string, res
 	}
 	if r.Public && len(r.Scopes) > 0 {
 		return k, propError(field+".Scopes", "%v: a public route cannot require scopes; remove them or drop Public", r.Scopes)
+	}
+	if r.Authorizer != "" {
+		var names []string
+		for _, a := range authorizers {
+			names = append(names, a.name)
+		}
+		switch {
+		case rest:
+			return k, propError(field+".Authorizer", "%q: a REST API has one authorizer; leave Authorizer empty", r.Authorizer)
+		case r.Public:
+			return k, propError(field+".Authorizer", "%q: a public route has no authorizer; remove it or drop Public", r.Authorizer)
+		case !slices.Contains(names, r.Authorizer):
+			return k, propError(field+".Authorizer", "%q is not one of the API's authorizers (%s)", r.Authorizer, strings.Join(names, ", "))
+		}
 	}
 	if r.Rules != nil {
 		switch {
