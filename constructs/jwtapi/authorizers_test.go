@@ -40,7 +40,7 @@ func TestSeveralAuthorizers(t *testing.T) {
 	}
 	tpl := *assertions.Template_FromStack(stack, nil).ToJSON()
 	authorizers := map[string]map[string]any{} // logical id -> props
-	byName := map[string]string{}               // name -> logical id
+	byName := map[string]string{}              // name -> logical id
 	for id, r := range tpl["Resources"].(map[string]any) {
 		res := r.(map[string]any)
 		if res["Type"] == "AWS::ApiGatewayV2::Authorizer" {
@@ -52,7 +52,9 @@ func TestSeveralAuthorizers(t *testing.T) {
 	if len(authorizers) != 3 || byName["users"] == "" || byName["machines"] == "" || byName["lambda-machines"] == "" {
 		t.Fatalf("authorizers %v, want users, machines and lambda-machines", byName)
 	}
-	jwt := func(name string) map[string]any { return authorizers[byName[name]]["JwtConfiguration"].(map[string]any) }
+	jwt := func(name string) map[string]any {
+		return authorizers[byName[name]]["JwtConfiguration"].(map[string]any)
+	}
 	if jwt("machines")["Issuer"] != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI" ||
 		strings.Join(stringsOf(jwt("machines")["Audience"]), ",") != "client-a,client-b" || jwt("users")["Issuer"] != "https://example.us.auth0.com/" {
 		t.Errorf("JWT configurations: users %v, machines %v", jwt("users"), jwt("machines"))
