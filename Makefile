@@ -15,7 +15,7 @@ ADDR ?= 127.0.0.1:3000
 ISSUER_ADDR ?= 127.0.0.1:4000
 export ADDR ISSUER_ADDR
 # The local stage's issuer follows ISSUER_ADDR.
-DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/)
+DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/ -c machinesIssuer=http://$(ISSUER_ADDR)/local_machines)
 
 .PHONY: deps synth dev test bench load startup mutate snapshots deploy diff destroy smoke not-local clean
 

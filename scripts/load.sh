@@ -15,7 +15,7 @@ addr=127.0.0.1:$(port)
 log=$(mktemp)
 trap 'kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 echo "==> starting jwtapi-local on $addr (issuer $ISSUER_ADDR)"
-.local/bin/jwtapi-local serve --stage local -c "issuer=http://$ISSUER_ADDR/" --addr "$addr" --issuer-addr "$ISSUER_ADDR" --watch=false >"$log" 2>&1 &
+.local/bin/jwtapi-local serve --stage local -c "issuer=http://$ISSUER_ADDR/" -c "machinesIssuer=http://$ISSUER_ADDR/local_machines" --addr "$addr" --issuer-addr "$ISSUER_ADDR" --watch=false >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 3000); do
   grep -q '^Ready in' "$log" 2>/dev/null && break

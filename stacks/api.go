@@ -19,6 +19,9 @@ const AppName = "jwt-api"
 // PlaceholderTenant is the Auth0 domain cdk.json ships with for dev and prod.
 const PlaceholderTenant = "your-tenant.us.auth0.com"
 
+// PlaceholderPool is the Cognito user pool cdk.json ships with for dev and prod.
+const PlaceholderPool = "eu-west-1_EXAMPLE00"
+
 // StackName returns the name of the API stack of a stage, e.g. "JwtApi-dev".
 func StackName(stage string) string { return "JwtApi-" + stage }
 
@@ -38,8 +41,14 @@ func ExampleRoutes() map[string]jwtapi.Route {
 		// Beyond what the managed JWT authorizer can check: the Go Lambda
 		// authorizer requires an Auth0 permission and a verified email.
 		"DELETE /users/{id}": {Handler: "functions/users", Rules: DeleteUserRule()},
+		// Machine clients of the second issuer (a Cognito user pool): their
+		// client credentials tokens carry a resource server scope.
+		"GET /machine/status": {Handler: "functions/private", Authorizer: MachinesAuthorizer, Scopes: []string{MachineScope}},
 	}
 }
+
+// MachineScope is what machine clients need for GET /machine/status.
+const MachineScope = "jwtapi/status.read"
 
 // DeleteUserRule requires the delete:user permission and a verified email.
 func DeleteUserRule() *authzspec.Rule {
@@ -56,7 +65,9 @@ func NewApiStack(scope constructs.Construct, s Stage) (*ApiStack, error) {
 	props := s.apiProps()
 	props.ApiName = AppName + "-" + s.Name
 	props.Routes = ExampleRoutes()
-	api, err := jwtapi.NewHttpApi(stack, "Api", &jwtapi.HttpApiProps{ApiProps: props})
+	// The users' issuer and the machine clients' are the API's authorizers.
+	props.Issuer, props.Auth0Domain, props.Audiences = "", "", nil
+	api, err := jwtapi.NewHttpApi(stack, "Api", &jwtapi.HttpApiProps{ApiProps: props, Authorizers: s.authorizers(), Domain: s.domain()})
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", s.Name, err)
 	}
@@ -64,8 +75,18 @@ func NewApiStack(scope constructs.Construct, s Stage) (*ApiStack, error) {
 		Value:       api.Url(),
 		Description: jsii.String("Base URL of the API"),
 	})
+	if u := api.CustomDomainUrl(); u != nil {
+		awscdk.NewCfnOutput(stack, jsii.String("CustomDomainUrl"), &awscdk.CfnOutputProps{
+			Value:       u,
+			Description: jsii.String("Base URL of the API on its custom domain"),
+		})
+	}
 	if s.Local {
 		refuseDeploy(stack, s.Name)
+	}
+	if s.Machines.CognitoUserPool != nil && s.Machines.CognitoUserPool.UserPoolID == PlaceholderPool {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("jwtapi:placeholder-pool"), jsii.String(fmt.Sprintf(
+			"stage %s still uses the example Cognito user pool %s for machine clients: set machines in cdk.json before deploying", s.Name, PlaceholderPool)))
 	}
 	if strings.Contains(api.Issuer(), PlaceholderTenant) {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("jwtapi:placeholder-tenant"), jsii.String(fmt.Sprintf(

@@ -36,6 +36,35 @@ type Stage struct {
 	// Local marks a stage that runs only on a laptop (make dev) and must not
 	// be deployed. Default: false.
 	Local bool `json:"local,omitempty"`
+	// Machines is the issuer of machine clients (a Cognito user pool, or any
+	// OIDC issuer) for the HTTP API's machine routes. Required.
+	Machines *MachineIssuer `json:"machines"`
+	// Domain serves the HTTP API on a custom domain. Default: none.
+	Domain *StageDomain `json:"domain,omitempty"`
+}
+
+// MachineIssuer is the second JWT authorizer of a stage, for machine clients.
+type MachineIssuer struct {
+	// CognitoUserPool is the pool whose app clients call the machine routes.
+	CognitoUserPool *StagePool `json:"cognitoUserPool,omitempty"`
+	// Issuer is any other issuer instead (the local stage's embedded pool).
+	Issuer string `json:"issuer,omitempty"`
+	// ClientIDs are the app clients accepted (client_id of their tokens).
+	ClientIDs []string `json:"clientIds"`
+}
+
+// StagePool is a Cognito user pool in cdk.json.
+type StagePool struct {
+	Region     string `json:"region"`
+	UserPoolID string `json:"userPoolId"`
+}
+
+// StageDomain is a stage's custom domain in cdk.json.
+type StageDomain struct {
+	Name           string `json:"name"`
+	CertificateArn string `json:"certificateArn"`
+	HostedZoneID   string `json:"hostedZoneId,omitempty"`
+	ZoneName       string `json:"zoneName,omitempty"`
 }
 
 // StageThrottle is a stage's throttling in cdk.json.
@@ -50,6 +79,9 @@ type Overrides struct {
 	Issuer      string
 	Auth0Domain string
 	Audiences   []string
+	// MachinesIssuer replaces the machine clients' issuer (the local stage's
+	// embedded pool follows the embedded issuer's address).
+	MachinesIssuer string
 }
 
 // EdgeOverrides reads the overrides from CDK context (-c issuer=...,
@@ -58,9 +90,10 @@ type Overrides struct {
 // whose issuer is the embedded one whatever the shell exports.
 func EdgeOverrides(stage string, context, getenv func(string) string) Overrides {
 	o := Overrides{
-		Issuer:      context("issuer"),
-		Auth0Domain: context("auth0Domain"),
-		Audiences:   splitList(context("audience")),
+		Issuer:         context("issuer"),
+		Auth0Domain:    context("auth0Domain"),
+		Audiences:      splitList(context("audience")),
+		MachinesIssuer: context("machinesIssuer"),
 	}
 	if stage == "local" {
 		return o
@@ -108,6 +141,25 @@ func SelectStage(stagesContext any, name string, o Overrides) (Stage, error) {
 	if len(o.Audiences) > 0 {
 		s.Audiences = o.Audiences
 	}
+	if s.Machines == nil {
+		return Stage{}, fmt.Errorf("%w: stages.%s: machines is missing: give the machine clients' Cognito user pool (or issuer) and client ids", ErrConfig, name)
+	}
+	switch m := s.Machines; {
+	case (m.CognitoUserPool == nil) == (m.Issuer == ""):
+		return Stage{}, fmt.Errorf("%w: stages.%s.machines: give cognitoUserPool (region and userPoolId) or issuer, one of them", ErrConfig, name)
+	case m.CognitoUserPool != nil && (m.CognitoUserPool.Region == "" || m.CognitoUserPool.UserPoolID == ""):
+		return Stage{}, fmt.Errorf("%w: stages.%s.machines.cognitoUserPool: region and userPoolId are both required", ErrConfig, name)
+	case len(m.ClientIDs) == 0:
+		return Stage{}, fmt.Errorf("%w: stages.%s.machines.clientIds: list the app client ids whose tokens the machine routes accept", ErrConfig, name)
+	}
+	if err := s.domain().Validate(); err != nil {
+		return Stage{}, fmt.Errorf("%w: stages.%s.domain: %v", ErrConfig, name, err)
+	}
+	if o.MachinesIssuer != "" {
+		m := *s.Machines
+		m.Issuer, m.CognitoUserPool = o.MachinesIssuer, nil
+		s.Machines = &m
+	}
 	if _, err := jwtapi.ResolveIssuer(s.Issuer, s.Auth0Domain); err != nil {
 		return Stage{}, fmt.Errorf("%w: stages.%s: %v", ErrConfig, name, err)
 	}
@@ -150,6 +202,33 @@ func StageNames(stages map[string]Stage) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// MachinesAuthorizer is the name of the machine clients' authorizer.
+const MachinesAuthorizer = "machines"
+
+// UsersAuthorizer is the name of the users' (Auth0) authorizer.
+const UsersAuthorizer = "users"
+
+// authorizers are the HTTP API's JWT authorizers: users first (the
+// default), then machine clients.
+func (s Stage) authorizers() []jwtapi.JwtAuthorizer {
+	m := jwtapi.JwtAuthorizer{Name: MachinesAuthorizer, Issuer: s.Machines.Issuer, Audiences: s.Machines.ClientIDs}
+	if p := s.Machines.CognitoUserPool; p != nil {
+		m.CognitoUserPool = &jwtapi.CognitoUserPool{Region: p.Region, UserPoolID: p.UserPoolID}
+	}
+	return []jwtapi.JwtAuthorizer{
+		{Name: UsersAuthorizer, Issuer: s.Issuer, Auth0Domain: s.Auth0Domain, Audiences: s.Audiences},
+		m,
+	}
+}
+
+// domain is the construct's custom domain of the stage, if any.
+func (s Stage) domain() *jwtapi.CustomDomain {
+	if d := s.Domain; d != nil {
+		return &jwtapi.CustomDomain{Name: d.Name, CertificateArn: d.CertificateArn, HostedZoneID: d.HostedZoneID, ZoneName: d.ZoneName}
+	}
+	return nil
 }
 
 // apiProps maps the stage's settings onto the construct's props.

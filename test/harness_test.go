@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/jwtapi/jwtapi/jwtapitest"
 	"github.com/jwtapi/jwtapi/stacks"
 )
 
@@ -25,6 +26,8 @@ type synthesized struct {
 	name     string
 	template map[string]any
 	rawJSON  []byte
+	// tpl is the template for the test kit's checks.
+	tpl *jwtapitest.Template
 	// synthErr is set when synth failed its validation (an unsuppressed nag error).
 	synthErr error
 	// messages are the stack's synth annotations (errors, warnings, infos).
@@ -88,27 +91,8 @@ func synthStacks(t *testing.T, name string) *stageStacks {
 	if s, ok := synthCache[name]; ok {
 		return s
 	}
-	ctx, err := stacks.ReadCdkJSON("..")
-	if err != nil {
-		t.Fatalf("reading cdk.json: %v", err)
-	}
-	stage, err := stacks.SelectStage(ctx["stages"], name, stacks.Overrides{})
-	if err != nil {
-		t.Fatalf("stage %s: %v", name, err)
-	}
-	// The CDK CLI sets these for every synth: with them the snapshots are
-	// exactly what `cdk synth` writes.
-	ctx["aws:cdk:enable-asset-metadata"] = true
-	ctx["aws:cdk:enable-path-metadata"] = true
 	outdir := filepath.Join(outRoot, name)
-	app := awscdk.NewApp(&awscdk.AppProps{
-		Context:            &ctx,
-		Outdir:             jsii.String(outdir),
-		AnalyticsReporting: jsii.Bool(false),
-	})
-	if _, err := stacks.NewStageApp(app, stage); err != nil {
-		t.Fatalf("stage %s: %v", name, err)
-	}
+	app, stage, _ := newStageApp(t, name, outdir)
 	// A synth that fails validation still writes its report, which the nag
 	// test reads to say what went wrong.
 	synthErr := synth(app)
@@ -122,10 +106,49 @@ func synthStacks(t *testing.T, name string) *stageStacks {
 			t.Fatalf("stage %s: %v (synth: %v)", name, err, synthErr)
 		}
 		s.stage, s.name, s.synthErr = stage, st.name, synthErr
+		s.tpl = jwtapitest.FromJSON(t, st.name, s.template)
 		*st.into = s
 	}
 	synthCache[name] = out
 	return out
+}
+
+// newStageApp builds a stage's app the way `cdk synth -c stage=NAME` does
+// (same cdk.json context, same nag checks), writing to outdir.
+func newStageApp(t testing.TB, name, outdir string) (awscdk.App, stacks.Stage, *stacks.StageApp) {
+	t.Helper()
+	return newEditedStageApp(t, name, outdir, nil)
+}
+
+// newEditedStageApp is newStageApp with the stage's cdk.json entry edited
+// first.
+func newEditedStageApp(t testing.TB, name, outdir string, edit func(stage map[string]any)) (awscdk.App, stacks.Stage, *stacks.StageApp) {
+	t.Helper()
+	ctx, err := stacks.ReadCdkJSON("..")
+	if err != nil {
+		t.Fatalf("reading cdk.json: %v", err)
+	}
+	if edit != nil {
+		edit(ctx["stages"].(map[string]any)[name].(map[string]any))
+	}
+	stage, err := stacks.SelectStage(ctx["stages"], name, stacks.Overrides{})
+	if err != nil {
+		t.Fatalf("stage %s: %v", name, err)
+	}
+	// The CDK CLI sets these for every synth: with them the snapshots are
+	// exactly what `cdk synth` writes.
+	ctx["aws:cdk:enable-asset-metadata"] = true
+	ctx["aws:cdk:enable-path-metadata"] = true
+	app := awscdk.NewApp(&awscdk.AppProps{
+		Context:            &ctx,
+		Outdir:             jsii.String(outdir),
+		AnalyticsReporting: jsii.Bool(false),
+	})
+	sa, err := stacks.NewStageApp(app, stage)
+	if err != nil {
+		t.Fatalf("stage %s: %v", name, err)
+	}
+	return app, stage, sa
 }
 
 // synth synthesizes app, turning the panic jsii raises for a failed

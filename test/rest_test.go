@@ -42,36 +42,6 @@ func TestRestAuthorizer(t *testing.T) {
 	}
 }
 
-// TestRestOnlyDeclaredPublicRoutesAreOpen is the REST security invariant.
-func TestRestOnlyDeclaredPublicRoutesAreOpen(t *testing.T) {
-	declared := stacks.ExampleRestRoutes()
-	for _, stage := range allStages {
-		s := synthRest(t, stage)
-		authID, _ := s.one(t, "AWS::ApiGateway::Authorizer")
-		seen := 0
-		for _, m := range s.resources("AWS::ApiGateway::Method") {
-			p := props(m)
-			route := methodRoute(m)
-			if p["HttpMethod"] == "OPTIONS" {
-				continue // CORS preflight, answered by a mock integration
-			}
-			seen++
-			r, ok := declared[route]
-			if !ok {
-				t.Errorf("stage %s: unexpected method %s", stage, route)
-				continue
-			}
-			protected := p["AuthorizationType"] == "CUSTOM" && ref(p["AuthorizerId"]) == authID
-			if protected == r.Public {
-				t.Errorf("stage %s: %s protected = %v but declared Public = %v", stage, route, protected, r.Public)
-			}
-		}
-		if seen != len(declared) {
-			t.Errorf("stage %s: %d methods, want %d", stage, seen, len(declared))
-		}
-	}
-}
-
 func TestRestGatewayResponsesCarryCodes(t *testing.T) {
 	s := synthRest(t, "prod")
 	byType := map[string]map[string]any{}

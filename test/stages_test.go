@@ -1,12 +1,16 @@
 package test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/jwtapi/jwtapi/jwtapitest"
 	"github.com/jwtapi/jwtapi/stacks"
 )
 
@@ -113,16 +117,20 @@ func TestEdgeOverrides(t *testing.T) {
 	}
 }
 
+// TestPlaceholderTenantWarns: the example tenant and user pool cdk.json
+// ships with for dev and prod warn at synth until the team sets its own.
 func TestPlaceholderTenantWarns(t *testing.T) {
 	for _, stage := range allStages {
-		found := false
-		for _, m := range synthStage(t, stage).messages {
-			if m.Type == "aws:cdk:warning" && strings.Contains(fmt.Sprint(m.Data), stacks.PlaceholderTenant) {
-				found = true
+		for _, placeholder := range []string{stacks.PlaceholderTenant, stacks.PlaceholderPool} {
+			found := false
+			for _, m := range synthStage(t, stage).messages {
+				if m.Type == "aws:cdk:warning" && strings.Contains(fmt.Sprint(m.Data), placeholder) {
+					found = true
+				}
 			}
-		}
-		if want := stage != "local"; found != want {
-			t.Errorf("stage %s: placeholder tenant warning = %v, want %v", stage, found, want)
+			if want := stage != "local"; found != want {
+				t.Errorf("stage %s: placeholder %s warning = %v, want %v", stage, placeholder, found, want)
+			}
 		}
 	}
 }
@@ -132,4 +140,72 @@ func expect(got, want string) error {
 		return fmt.Errorf("got %q, want %q", got, want)
 	}
 	return nil
+}
+
+// editedStages returns cdk.json's stages with one stage edited.
+func editedStages(t *testing.T, stage string, edit func(s map[string]any)) any {
+	t.Helper()
+	raw, _ := json.Marshal(cdkContext(t)["stages"])
+	var stages map[string]any
+	json.Unmarshal(raw, &stages)
+	edit(stages[stage].(map[string]any))
+	return stages
+}
+
+func TestStageMachinesAndDomainErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(s map[string]any)
+		want string
+	}{
+		{"no machines", func(s map[string]any) { delete(s, "machines") }, "stages.prod: machines is missing"},
+		{"pool and issuer", func(s map[string]any) { s["machines"].(map[string]any)["issuer"] = "https://login.acme.com/" }, "stages.prod.machines: give cognitoUserPool (region and userPoolId) or issuer, one of them"},
+		{"pool without region", func(s map[string]any) {
+			s["machines"].(map[string]any)["cognitoUserPool"] = map[string]any{"userPoolId": "eu-west-1_abc"}
+		}, "stages.prod.machines.cognitoUserPool: region and userPoolId are both required"},
+		{"no client ids", func(s map[string]any) { s["machines"].(map[string]any)["clientIds"] = []any{} }, "stages.prod.machines.clientIds"},
+		{"bad certificate", func(s map[string]any) {
+			s["domain"] = map[string]any{"name": "api.acme.com", "certificateArn": "arn:aws:iam::123456789012:certificate/x"}
+		}, `stages.prod.domain: jwtapi: invalid props: Domain.CertificateArn: "arn:aws:iam::123456789012:certificate/x" is not an ACM certificate ARN`},
+		{"zone id without zone name", func(s map[string]any) {
+			s["domain"] = map[string]any{"name": "api.acme.com", "certificateArn": testCertificate, "hostedZoneId": "Z0123456789ABC"}
+		}, "stages.prod.domain: jwtapi: invalid props: Domain.HostedZoneID"},
+		{"typo in domain", func(s map[string]any) {
+			s["domain"] = map[string]any{"name": "api.acme.com", "certificate": testCertificate}
+		}, `unknown field "certificate"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := stacks.SelectStage(editedStages(t, "prod", tt.edit), "prod", stacks.Overrides{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %v, want one line with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+const testCertificate = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+
+// TestStageDomainSynthesizes: a stage's domain in cdk.json gives the domain
+// name, its API mapping, an alias record in the zone and the output, with
+// no AWS credentials (nothing is looked up).
+func TestStageDomainSynthesizes(t *testing.T) {
+	_, _, sa := newEditedStageApp(t, "prod", t.TempDir(), func(s map[string]any) {
+		s["domain"] = map[string]any{"name": "api.acme.com", "certificateArn": testCertificate, "hostedZoneId": "Z0123456789ABC", "zoneName": "acme.com"}
+	})
+	tpl := jwtapitest.Synth(t, sa.Api.Stack)
+	tpl.Assert.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::DomainName"), map[string]any{
+		"DomainName": "api.acme.com",
+		"DomainNameConfigurations": []any{map[string]any{"CertificateArn": testCertificate, "EndpointType": "REGIONAL"}},
+	})
+	tpl.Assert.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::ApiMapping"), jsii.Number(1))
+	tpl.Assert.HasResourceProperties(jsii.String("AWS::Route53::RecordSet"), map[string]any{
+		"Name": "api.acme.com.", "Type": "A", "HostedZoneId": "Z0123456789ABC",
+	})
+	out, ok := tpl.JSON["Outputs"].(map[string]any)["CustomDomainUrl"].(map[string]any)
+	if !ok || out["Value"] != "https://api.acme.com/" {
+		t.Errorf("CustomDomainUrl output = %v, want https://api.acme.com", out)
+	}
+	if _, ok := synthStage(t, "prod").template["Outputs"].(map[string]any)["CustomDomainUrl"]; ok {
+		t.Error("a stage without domain has a CustomDomainUrl output")
+	}
 }

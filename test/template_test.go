@@ -10,57 +10,72 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/constructs/jwtapi"
+	"github.com/jwtapi/jwtapi/jwtapitest"
 	"github.com/jwtapi/jwtapi/stacks"
 )
 
-// httpAuthorizers returns the logical ids of the JWT and Lambda authorizers.
-func httpAuthorizers(t *testing.T, s *synthesized) (jwtID, lambdaID string) {
+// httpAuthorizers returns the logical ids of the JWT authorizers by name
+// and of the Lambda authorizer.
+func httpAuthorizers(t *testing.T, s *synthesized) (jwtIDs map[string]string, lambdaID string) {
 	t.Helper()
+	jwtIDs = map[string]string{}
 	for id, a := range s.resources("AWS::ApiGatewayV2::Authorizer") {
 		switch props(a)["AuthorizerType"] {
 		case "JWT":
-			jwtID = id
+			jwtIDs[props(a)["Name"].(string)] = id
 		case "REQUEST":
 			lambdaID = id
 		}
 	}
-	if jwtID == "" || lambdaID == "" {
-		t.Fatalf("%s: want a JWT and a REQUEST authorizer, got %q %q", s.name, jwtID, lambdaID)
+	if len(jwtIDs) != 2 || lambdaID == "" {
+		t.Fatalf("%s: want two JWT authorizers and a REQUEST one, got %v %q", s.name, jwtIDs, lambdaID)
 	}
-	return jwtID, lambdaID
+	return jwtIDs, lambdaID
 }
 
-func TestAuthorizer(t *testing.T) {
+// TestAuthorizers: every stage's HTTP API trusts the users' issuer (Auth0,
+// the default authorizer) and the machine clients' Cognito user pool, each
+// with its own audiences.
+func TestAuthorizers(t *testing.T) {
 	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
 			s := synthStage(t, stage)
-			jwtID, _ := httpAuthorizers(t, s)
-			p := props(s.resources("AWS::ApiGatewayV2::Authorizer")[jwtID])
-			if p["AuthorizerType"] != "JWT" {
-				t.Errorf("AuthorizerType = %v, want JWT", p["AuthorizerType"])
-			}
-			wantIssuer, err := jwtapi.ResolveIssuer(s.stage.Issuer, s.stage.Auth0Domain)
+			ids, _ := httpAuthorizers(t, s)
+			usersIssuer, err := jwtapi.ResolveIssuer(s.stage.Issuer, s.stage.Auth0Domain)
 			if err != nil {
 				t.Fatal(err)
 			}
-			jwt := p["JwtConfiguration"].(map[string]any)
-			if jwt["Issuer"] != wantIssuer {
-				t.Errorf("Issuer = %v, want %q", jwt["Issuer"], wantIssuer)
+			machinesIssuer := s.stage.Machines.Issuer
+			if p := s.stage.Machines.CognitoUserPool; p != nil {
+				machinesIssuer = "https://cognito-idp." + p.Region + ".amazonaws.com/" + p.UserPoolID
 			}
-			if !strings.HasSuffix(wantIssuer, "/") {
-				t.Errorf("issuer %q lacks the trailing slash Auth0 and the embedded issuer put in iss", wantIssuer)
+			for name, want := range map[string]struct {
+				issuer    string
+				audiences []string
+			}{
+				stacks.UsersAuthorizer:    {usersIssuer, s.stage.Audiences},
+				stacks.MachinesAuthorizer: {machinesIssuer, s.stage.Machines.ClientIDs},
+			} {
+				p := props(s.resources("AWS::ApiGatewayV2::Authorizer")[ids[name]])
+				jwt := p["JwtConfiguration"].(map[string]any)
+				if jwt["Issuer"] != want.issuer {
+					t.Errorf("%s: Issuer = %v, want %q", name, jwt["Issuer"], want.issuer)
+				}
+				if got := strs(jwt["Audience"]); !slices.Equal(got, want.audiences) || len(got) == 0 {
+					t.Errorf("%s: Audience = %v, want %v", name, got, want.audiences)
+				}
+				if got := strs(p["IdentitySource"]); !slices.Equal(got, []string{"$request.header.Authorization"}) {
+					t.Errorf("%s: IdentitySource = %v", name, got)
+				}
 			}
-			if got := strs(jwt["Audience"]); !slices.Equal(got, s.stage.Audiences) {
-				t.Errorf("Audience = %v, want %v", got, s.stage.Audiences)
+			if !strings.HasSuffix(usersIssuer, "/") {
+				t.Errorf("issuer %q lacks the trailing slash Auth0 and the embedded issuer put in iss", usersIssuer)
 			}
-			if got := strs(p["IdentitySource"]); !slices.Equal(got, []string{"$request.header.Authorization"}) {
-				t.Errorf("IdentitySource = %v", got)
+			if strings.HasSuffix(machinesIssuer, "/") {
+				t.Errorf("user pool issuer %q has a trailing slash Cognito does not put in iss", machinesIssuer)
 			}
 		})
 	}
@@ -68,20 +83,21 @@ func TestAuthorizer(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	want := map[string]struct {
-		authType string
-		scopes   []string
+		authType, authorizer string
+		scopes               []string
 	}{
-		"GET /public":  {"NONE", nil},
-		"GET /private": {"JWT", []string{"read:user"}},
-		"GET /me":      {"JWT", []string{"read:user"}},
-		"POST /admin":  {"JWT", []string{"write:user"}},
+		"GET /public":         {"NONE", "", nil},
+		"GET /private":        {"JWT", stacks.UsersAuthorizer, []string{"read:user"}},
+		"GET /me":             {"JWT", stacks.UsersAuthorizer, []string{"read:user"}},
+		"POST /admin":         {"JWT", stacks.UsersAuthorizer, []string{"write:user"}},
+		"GET /machine/status": {"JWT", stacks.MachinesAuthorizer, []string{stacks.MachineScope}},
 		// Checked by the Go Lambda authorizer: permission and verified email.
-		"DELETE /users/{id}": {"CUSTOM", nil},
+		"DELETE /users/{id}": {"CUSTOM", "", nil},
 	}
 	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
 			s := synthStage(t, stage)
-			authID, lambdaID := httpAuthorizers(t, s)
+			jwtIDs, lambdaID := httpAuthorizers(t, s)
 			routes := s.resources("AWS::ApiGatewayV2::Route")
 			if len(routes) != len(want) {
 				t.Errorf("%d routes, want %d", len(routes), len(want))
@@ -100,8 +116,8 @@ func TestRoutes(t *testing.T) {
 				if got := strs(p["AuthorizationScopes"]); !slices.Equal(got, w.scopes) {
 					t.Errorf("%s: AuthorizationScopes = %v, want %v", key, got, w.scopes)
 				}
-				if w.authType == "JWT" && ref(p["AuthorizerId"]) != authID {
-					t.Errorf("%s: AuthorizerId = %v, want a Ref to %s", key, p["AuthorizerId"], authID)
+				if w.authType == "JWT" && ref(p["AuthorizerId"]) != jwtIDs[w.authorizer] {
+					t.Errorf("%s: AuthorizerId = %v, want a Ref to the %s authorizer %s", key, p["AuthorizerId"], w.authorizer, jwtIDs[w.authorizer])
 				}
 				if w.authType == "CUSTOM" && ref(p["AuthorizerId"]) != lambdaID {
 					t.Errorf("%s: AuthorizerId = %v, want a Ref to the Lambda authorizer %s", key, p["AuthorizerId"], lambdaID)
@@ -114,26 +130,25 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-// TestOnlyDeclaredPublicRoutesAreOpen is the security invariant: in every
-// stage, a route without the JWT authorizer must be one the app declares
-// Public. A refactoring that drops an authorizer fails here.
-func TestOnlyDeclaredPublicRoutesAreOpen(t *testing.T) {
-	declared := stacks.ExampleRoutes()
-	for _, stage := range allStages {
-		s := synthStage(t, stage)
-		authID, lambdaID := httpAuthorizers(t, s)
-		for _, r := range s.resources("AWS::ApiGatewayV2::Route") {
-			p := props(r)
-			key := p["RouteKey"].(string)
-			protected := (p["AuthorizationType"] == "JWT" && ref(p["AuthorizerId"]) == authID) ||
-				(p["AuthorizationType"] == "CUSTOM" && ref(p["AuthorizerId"]) == lambdaID)
-			if !protected && !declared[key].Public {
-				t.Errorf("stage %s: route %q is reachable without a token but is not declared Public", stage, key)
-			}
-			if protected && declared[key].Public {
-				t.Errorf("stage %s: route %q is declared Public but requires a token", stage, key)
-			}
+// publicKeys lists the routes declared Public.
+func publicKeys(routes map[string]jwtapi.Route) []string {
+	var out []string
+	for key, r := range routes {
+		if r.Public {
+			out = append(out, key)
 		}
+	}
+	return out
+}
+
+// TestOnlyDeclaredPublicRoutesAreOpen is the security invariant, through
+// the test kit: in every stage, a route (HTTP) or method (REST) that a
+// request without a token reaches must be one the app declares Public. A
+// refactoring that drops an authorizer fails here.
+func TestOnlyDeclaredPublicRoutesAreOpen(t *testing.T) {
+	for _, stage := range allStages {
+		synthStage(t, stage).tpl.OnlyPublicRoutesOpen(t, publicKeys(stacks.ExampleRoutes())...)
+		synthRest(t, stage).tpl.OnlyPublicRoutesOpen(t, publicKeys(stacks.ExampleRestRoutes())...)
 	}
 }
 
@@ -142,8 +157,8 @@ func TestFunctions(t *testing.T) {
 		t.Run(stage, func(t *testing.T) {
 			s := synthStage(t, stage)
 			fns := s.resources("AWS::Lambda::Function")
-			if len(fns) != 6 {
-				t.Fatalf("%d functions, want 6 (five routes and the Lambda authorizer)", len(fns))
+			if want := len(stacks.ExampleRoutes()) + 1; len(fns) != want {
+				t.Fatalf("%d functions, want %d (one per route and the Lambda authorizer)", len(fns), want)
 			}
 			for id, fn := range fns {
 				p := props(fn)
@@ -243,8 +258,8 @@ func TestOutputsAndNames(t *testing.T) {
 // built bootstrap, addressed by its content hash.
 func TestAssetHashesAreContentHashes(t *testing.T) {
 	keys := assetDirs(t, filepath.Join(outRoot, "dev"), synthStage(t, "dev"))
-	if len(keys) != 6 {
-		t.Errorf("%d assets, want 6", len(keys))
+	if want := len(stacks.ExampleRoutes()) + 1; len(keys) != want {
+		t.Errorf("%d assets, want %d", len(keys), want)
 	}
 }
 
@@ -267,44 +282,33 @@ func assetDirs(t *testing.T, outdir string, s *synthesized) []string {
 	return keys
 }
 
-func TestCdkNagFindsNothingUnsuppressed(t *testing.T) {
+// TestCdkNag runs every stage's stacks through the test kit's cdk-nag
+// check (AwsSolutions and Serverless, a real reason on each suppression).
+func TestCdkNag(t *testing.T) {
 	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
-			ss := synthStacks(t, stage)
-			if ss.api.synthErr != nil {
-				t.Errorf("synth failed: %v", ss.api.synthErr)
-			}
-			messages := ss.api.messages
-			if ss.rest != nil {
-				messages = append(messages, ss.rest.messages...)
-			}
-			for _, m := range messages {
-				if strings.Contains(fmt.Sprint(m.Data), "jwtapi:placeholder-tenant") {
-					continue // expected until the team sets its tenant; see TestPlaceholderTenantWarns
-				}
-				if m.Type == "aws:cdk:error" || m.Type == "aws:cdk:warning" {
-					t.Errorf("%s at %s: %v", m.Type, m.Path, m.Data)
-				}
-			}
+			_, _, sa := newStageApp(t, stage, t.TempDir())
+			jwtapitest.Nag(t, sa.Api.Stack)
+			jwtapitest.Nag(t, sa.Rest.Stack)
 		})
 	}
 }
 
-func TestNagSuppressionsGiveReasons(t *testing.T) {
-	resources := map[string]any{}
-	for _, s := range []*synthesized{synthStage(t, "prod"), synthRest(t, "prod")} {
-		for id, r := range s.template["Resources"].(map[string]any) {
-			resources[s.name+"/"+id] = r
+// TestNoOtherSynthWarnings: besides cdk-nag, nothing warns at synth but
+// the placeholders cdk.json ships with (see TestPlaceholderTenantWarns).
+func TestNoOtherSynthWarnings(t *testing.T) {
+	for _, stage := range allStages {
+		ss := synthStacks(t, stage)
+		if ss.api.synthErr != nil {
+			t.Errorf("stage %s: synth failed: %v", stage, ss.api.synthErr)
 		}
-	}
-	for id, r := range resources {
-		meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
-		nag, _ := meta["cdk_nag"].(map[string]any)
-		rules, _ := nag["rules_to_suppress"].([]any)
-		for _, rule := range rules {
-			reason, _ := rule.(map[string]any)["reason"].(string)
-			if len(strings.Fields(reason)) < 8 {
-				t.Errorf("%s: suppression %v has no real reason: %q", id, rule.(map[string]any)["id"], reason)
+		for _, m := range append(ss.api.messages, ss.rest.messages...) {
+			data := fmt.Sprint(m.Data)
+			if strings.Contains(data, "jwtapi:placeholder-tenant") || strings.Contains(data, "jwtapi:placeholder-pool") {
+				continue
+			}
+			if m.Type == "aws:cdk:error" || m.Type == "aws:cdk:warning" {
+				t.Errorf("stage %s: %s at %s: %v", stage, m.Type, m.Path, data)
 			}
 		}
 	}
@@ -323,32 +327,6 @@ func ref(v any) string {
 	m, _ := v.(map[string]any)
 	s, _ := m["Ref"].(string)
 	return s
-}
-
-// TestNagFindingsAreSeen proves TestCdkNagFindsNothingUnsuppressed can fail:
-// a role with an AWS managed policy breaks AwsSolutions-IAM4, and the harness sees it.
-func TestNagFindingsAreSeen(t *testing.T) {
-	outdir := t.TempDir()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &map[string]any{"@aws-cdk/core:annotationsInValidationReport": true}})
-	stack := awscdk.NewStack(app, jsii.String("Bad"), nil)
-	awsiam.NewRole(stack, jsii.String("Admin"), &awsiam.RoleProps{
-		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AdministratorAccess"))},
-	})
-	stacks.AddNagChecks(stack)
-	if err := synth(app); err == nil || !strings.Contains(err.Error(), "Validation failed") {
-		t.Errorf("synth with a nag error: err = %v, want a validation failure", err)
-	}
-	s, err := readAssembly(outdir, "Bad")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range s.messages {
-		if m.Type == "aws:cdk:error" && strings.Contains(fmt.Sprint(m.Data), "AwsSolutions-IAM4") {
-			return
-		}
-	}
-	t.Errorf("nag finding not seen; messages: %v", s.messages)
 }
 
 func TestLambdaAuthorizer(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/local/gateway"
 	"github.com/jwtapi/jwtapi/local/issuer"
 )
@@ -49,6 +50,9 @@ func (s *server) printBanner(took time.Duration) {
 	fmt.Fprintln(w)
 	if s.issuer != nil {
 		fmt.Fprintf(w, "  issuer     %s (embedded; %s)\n", s.issuer.URL, s.f.describeConfig(s.p.moduleDir))
+		for _, id := range embeddedPools(s.issuer.URL, s.served()) {
+			fmt.Fprintf(w, "  user pool  %s (embedded, Cognito-shaped tokens; client credentials at %s/oauth2/token)\n", s.issuer.PoolURL(id), s.issuer.PoolURL(id))
+		}
 	}
 	for _, iss := range s.external {
 		fmt.Fprintf(w, "  issuer     %s (tokens verified against its discovery document and JWKS)\n", iss)
@@ -61,7 +65,7 @@ func (s *server) printBanner(took time.Duration) {
 	} else {
 		fmt.Fprintf(w, "  Try it, with an access token from your issuer:\n\n    export TOKEN=...\n")
 		for _, a := range apis {
-			printCurls(w, a)
+			printCurls(w, a, nil)
 		}
 	}
 	fmt.Fprintf(w, "\nReady in %.1fs. One line per request below; handler output is prefixed with its function. Ctrl-C stops everything.\n\n", took.Seconds())
@@ -73,10 +77,17 @@ func authOf(r *gateway.Route) string {
 	case r.Mock != nil:
 		return "mock (CORS preflight)"
 	case r.AuthType == "JWT":
-		if len(r.Scopes) > 0 {
-			return "jwt (one of: " + strings.Join(r.Scopes, ", ") + ")"
+		var about []string
+		if r.Authorizer != nil && r.Authorizer.Name != "" {
+			about = append(about, r.Authorizer.Name)
 		}
-		return "jwt"
+		if len(r.Scopes) > 0 {
+			about = append(about, "one of: "+strings.Join(r.Scopes, ", "))
+		}
+		if len(about) == 0 {
+			return "jwt"
+		}
+		return "jwt (" + strings.Join(about, "; ") + ")"
 	case r.AuthType == "CUSTOM" && r.Authorizer.Type == "TOKEN":
 		return "token authorizer (" + r.Authorizer.Name + ")"
 	case r.AuthType == "CUSTOM":
@@ -99,30 +110,50 @@ func printRoutes(w io.Writer, api *gateway.API) {
 }
 
 // printTryIt prints a fresh token per audience the APIs accept from the
-// embedded issuer, and curl commands for every route.
+// embedded issuer and per client of its pools they accept, and curl
+// commands for every route with the token it takes.
 func (s *server) printTryIt(w io.Writer, apis []*apiServer) {
-	var all []*gateway.API
-	for _, a := range apis {
-		all = append(all, a.api)
+	all := s.served()
+	vars := tokenVars{}
+	blocks := 0
+	sep := func() string { // a blank line between blocks
+		blocks++
+		return map[bool]string{true: "\n", false: ""}[blocks > 1]
 	}
 	trusted := trustedAudiences(s.issuer.URL, all)
 	auds := slices.Sorted(maps.Keys(trusted))
 	client, user := passwordGrantDemo(s.issuer)
-	for i, aud := range auds {
-		name := "TOKEN"
-		if i > 0 {
-			name = fmt.Sprintf("TOKEN_%d", i+1)
-		}
+	for _, aud := range auds {
+		name := vars.add(s.issuer.URL, aud, "TOKEN")
 		tok, who, err := demoToken(s.issuer, client, user, aud, trusted[aud])
 		if err != nil {
-			fmt.Fprintf(w, "  (no demo token for %s: %v)\n", aud, err)
+			fmt.Fprintf(w, "%s  (no demo token for %s: %v)\n", sep(), aud, err)
 			continue
 		}
-		fmt.Fprintf(w, "  Try it, with a fresh token for %s (audience %s):\n\n", who, aud)
+		fmt.Fprintf(w, "%s  Try it, with a fresh token for %s (audience %s):\n\n", sep(), who, aud)
 		fmt.Fprintf(w, "    export %s=%s\n", name, tok)
 	}
+	for _, id := range embeddedPools(s.issuer.URL, all) {
+		poolURL := s.issuer.PoolURL(id)
+		pool, _ := s.issuer.Config().Pool(id)
+		for _, cid := range slices.Sorted(maps.Keys(trustedAudiences(poolURL, all))) {
+			name := vars.add(poolURL, cid, "MACHINE_TOKEN")
+			pc, ok := poolClient(pool, cid)
+			if !ok {
+				fmt.Fprintf(w, "%s  (no machine token: user pool %s has no client %s)\n", sep(), id, cid)
+				continue
+			}
+			tok, err := machineToken(poolURL, pc)
+			if err != nil {
+				fmt.Fprintf(w, "%s  (no machine token for %s: %v)\n", sep(), cid, err)
+				continue
+			}
+			fmt.Fprintf(w, "%s  A machine client's token from user pool %s (client %s, scope %q):\n\n", sep(), poolURL, cid, strings.Join(pc.Scopes, " "))
+			fmt.Fprintf(w, "    export %s=%s\n", name, tok)
+		}
+	}
 	for _, a := range apis {
-		printCurls(w, a)
+		printCurls(w, a, vars)
 	}
 	if client != nil && user != nil && len(auds) > 0 {
 		fmt.Fprintf(w, "\n  Get another token (password grant; client credentials work too):\n\n")
@@ -132,7 +163,75 @@ func (s *server) printTryIt(w io.Writer, apis []*apiServer) {
 	}
 }
 
-func printCurls(w io.Writer, a *apiServer) {
+// tokenVars names the shell variable holding a token per issuer and
+// audience (or client id): TOKEN, TOKEN_2, MACHINE_TOKEN, ...
+type tokenVars map[[2]string]string
+
+func (v tokenVars) add(iss, aud, base string) string {
+	n := 1
+	for _, name := range v {
+		if name == base || strings.HasPrefix(name, base+"_") {
+			n++
+		}
+	}
+	name := base
+	if n > 1 {
+		name = fmt.Sprintf("%s_%d", base, n)
+	}
+	v[[2]string{iss, aud}] = name
+	return name
+}
+
+// of is the variable for a route: the token of its authorizer's issuer and
+// one of its audiences; TOKEN when none was printed.
+func (v tokenVars) of(r *gateway.Route) string {
+	if a := r.Authorizer; a != nil {
+		iss, auds := a.Issuer, a.Audiences
+		if a.Function != nil {
+			if c, err := authzspec.FromEnv(func(k string) string { return a.Function.Env[k] }); err == nil {
+				iss, auds = c.Issuer, c.Audiences
+			}
+		}
+		for _, aud := range auds {
+			if name, ok := v[[2]string{iss, aud}]; ok {
+				return name
+			}
+		}
+	}
+	return "TOKEN"
+}
+
+func poolClient(p issuer.CognitoPool, id string) (issuer.PoolClient, bool) {
+	for _, c := range p.Clients {
+		if c.ClientID == id {
+			return c, true
+		}
+	}
+	return issuer.PoolClient{}, false
+}
+
+// machineToken gets a token from a pool's token endpoint with client
+// credentials, as a machine client would.
+func machineToken(poolURL string, c issuer.PoolClient) (string, error) {
+	req, err := http.NewRequest("POST", poolURL+"/oauth2/token", strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("content-type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(c.ClientID, c.ClientSecret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var body issuer.TokenResponse
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		return "", fmt.Errorf("the user pool answered %s", res.Status)
+	}
+	return body.AccessToken, nil
+}
+
+func printCurls(w io.Writer, a *apiServer, vars tokenVars) {
 	fmt.Fprintln(w)
 	for _, r := range a.api.Routes {
 		if r.Key.IsDefault() || r.Mock != nil {
@@ -150,7 +249,7 @@ func printCurls(w io.Writer, a *apiServer) {
 			cmd = fmt.Sprintf("    curl -s %s", target)
 		}
 		if r.AuthType != "NONE" {
-			cmd += ` -H "authorization: Bearer $TOKEN"`
+			cmd += ` -H "authorization: Bearer $` + vars.of(r) + `"`
 		}
 		if r.Key.Method == "DELETE" {
 			cmd = strings.Replace(cmd, "curl -s -X", "curl -s -i -X", 1)

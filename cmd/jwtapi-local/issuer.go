@@ -129,6 +129,16 @@ func demoConfig(issuerURL string, apis []*gateway.API) (*issuer.Config, error) {
 			}
 		}
 	}
+	// A pool per pool issuer the APIs trust, with a machine client per
+	// client id they accept, allowed the scopes their routes ask for.
+	for _, id := range embeddedPools(issuerURL, apis) {
+		pool := issuer.CognitoPool{ID: id}
+		clients := trustedAudiences(strings.TrimSuffix(issuerURL, "/")+"/"+id, apis)
+		for _, cid := range slices.Sorted(maps.Keys(clients)) {
+			pool.Clients = append(pool.Clients, issuer.PoolClient{ClientID: cid, ClientSecret: cid + "-secret", Scopes: clients[cid], Groups: []string{"machines"}})
+		}
+		cfg.CognitoPools = append(cfg.CognitoPools, pool)
+	}
 	cfg.Users = []issuer.User{
 		{UserID: "auth0|reader", Username: "reader@example.com", Password: "reader-password", Permissions: reader,
 			Claims: map[string]any{"email": "reader@example.com", "email_verified": true}},
@@ -282,7 +292,8 @@ APIs (cdk.out) accept from the embedded issuer.
 Examples:
   jwtapi-local token --sub 'auth0|me' --scope 'read:user write:user'
   jwtapi-local token --expired
-  jwtapi-local token --not-before 10m --claim email_verified=true --claim 'https://x/roles=["admin"]'`, stderr)
+  jwtapi-local token --not-before 10m --claim email_verified=true --claim 'https://x/roles=["admin"]'
+  jwtapi-local token --pool local_machines --scope jwtapi/status.read   (a Cognito-shaped access token)`, stderr)
 	var f issuerFlags
 	f.register(fs)
 	cdkOut := fs.String("cdk-out", "cdk.out", "cloud assembly whose APIs give the default audience")
@@ -293,6 +304,9 @@ Examples:
 	ttl := fs.Duration("ttl", time.Hour, "lifetime (exp - iat)")
 	expired := fs.Bool("expired", false, "mint a token that expired a minute ago")
 	nbf := fs.Duration("not-before", 0, "add nbf this far in the future (a not-yet-valid token)")
+	pool := fs.String("pool", "", "mint a Cognito-shaped access token of this user pool of the embedded issuer (token_use, client_id, no aud)")
+	clientID := fs.String("client-id", "", "with --pool: the app client (default: the one the served APIs accept)")
+	groups := fs.String("groups", "", "with --pool: cognito:groups, comma-separated")
 	var claims claimFlags
 	fs.Var(&claims, "claim", "extra claim name=value, value parsed as JSON when it is JSON (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -303,13 +317,39 @@ Examples:
 	if err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if *pool != "" {
+		o := issuer.CognitoMintOptions{ClientID: *clientID, Scope: *scope, Claims: claims, Lifetime: *ttl}
+		if o.ClientID == "" {
+			o.ClientID = defaultPoolClient(iss, *pool, apis)
+		}
+		if !set["scope"] {
+			o.Scope = ""
+			if p, ok := iss.Config().Pool(*pool); ok {
+				if c, ok := poolClient(p, o.ClientID); ok {
+					o.Scope = strings.Join(c.Scopes, " ")
+				}
+			}
+		}
+		if *groups != "" {
+			o.Groups = strings.Split(*groups, ",")
+		}
+		if *expired {
+			o.IssuedAt = time.Now().Add(-*ttl - time.Minute)
+		}
+		tok, err := iss.MintCognito(*pool, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
+	}
 	o := issuer.MintOptions{Subject: *sub, Scope: *scope, Claims: claims, Lifetime: *ttl}
-	audSet := false
-	fs.Visit(func(fl *flag.Flag) { audSet = audSet || fl.Name == "aud" })
 	switch {
-	case audSet && *aud != "":
+	case set["aud"] && *aud != "":
 		o.Audiences = strings.Split(*aud, ",")
-	case !audSet:
+	case !set["aud"]:
 		o.Audiences = []string{defaultAudience(iss, apis)}
 	}
 	if *perms != "" {
@@ -339,6 +379,18 @@ func defaultAudience(iss *issuer.Issuer, apis []*gateway.API) string {
 		return cfg.APIs[0].Identifier
 	}
 	return fallbackAudience
+}
+
+// defaultPoolClient is the client id the served APIs accept from a pool of
+// the embedded issuer, else the pool's first client, else "local-client".
+func defaultPoolClient(iss *issuer.Issuer, pool string, apis []*gateway.API) string {
+	if ids := slices.Sorted(maps.Keys(trustedAudiences(iss.PoolURL(pool), apis))); len(ids) > 0 {
+		return ids[0]
+	}
+	if p, ok := iss.Config().Pool(pool); ok && len(p.Clients) > 0 {
+		return p.Clients[0].ClientID
+	}
+	return "local-client"
 }
 
 // claimFlags collects --claim name=value.

@@ -99,7 +99,7 @@ func (s *server) startIssuer(apis []*gateway.API) error {
 	s.external = nil
 	uses := false
 	for _, iss := range issuersOf(apis) {
-		if iss == embedded {
+		if _, pool := issuer.PoolOf(embedded, iss); iss == embedded || pool {
 			uses = true
 		} else {
 			s.external = append(s.external, iss)
@@ -117,7 +117,24 @@ func (s *server) startIssuer(apis []*gateway.API) error {
 		return err
 	}
 	s.issuer, s.issuerSrv = iss, serveHTTP(l, iss.Handler())
+	for _, id := range embeddedPools(embedded, apis) {
+		if _, ok := iss.Config().Pool(id); !ok {
+			fmt.Fprintf(s.logs, "jwtapi-local: warning: an API trusts the embedded user pool %s, but %s has no cognitoPools entry with id %q: its routes answer 401 until you add one\n",
+				iss.PoolURL(id), s.f.config, id)
+		}
+	}
 	return nil
+}
+
+// embeddedPools lists the pools of the embedded issuer the APIs trust.
+func embeddedPools(embedded string, apis []*gateway.API) []string {
+	var out []string
+	for _, iss := range issuersOf(apis) {
+		if id, ok := issuer.PoolOf(embedded, iss); ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // issuersOf lists the issuers the APIs' JWT and Lambda authorizers trust.
@@ -191,6 +208,15 @@ func (s *server) listen(api *gateway.API, gw *gateway.Gateway, port int) error {
 func (s *server) sorted() []*apiServer {
 	out := slices.Collect(maps.Values(s.apis))
 	slices.SortFunc(out, func(a, b *apiServer) int { return portOf(a.base) - portOf(b.base) })
+	return out
+}
+
+// served lists the APIs being served, in port order.
+func (s *server) served() []*gateway.API {
+	var out []*gateway.API
+	for _, a := range s.sorted() {
+		out = append(out, a.api)
+	}
 	return out
 }
 

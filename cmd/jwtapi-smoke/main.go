@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/local/assembly"
 	"github.com/jwtapi/jwtapi/local/gateway"
 )
@@ -92,7 +93,7 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 	c := &checker{client: &http.Client{Timeout: *timeout}, out: out}
-	token, err := c.token(targets)
+	token, issuer, err := c.token(targets)
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func run(args []string, out io.Writer) error {
 			c.fail("%s (%s): no URL; deploy with make deploy STAGE=%s (it writes the outputs file) or pass --url", t.api.Name, t.api.Kind, *stage)
 			continue
 		}
-		c.check(t, token)
+		c.check(t, token, issuer)
 	}
 	if c.failed > 0 {
 		return fmt.Errorf("%d of %d checks failed", c.failed, c.done)
@@ -190,13 +191,27 @@ func (c *checker) expect(what, method, url, token string, want int, wantAuthHead
 	fmt.Fprintf(c.out, "ok   %s: %s %s → %d\n", what, method, url, res.StatusCode)
 }
 
-// check runs the checks one API allows.
-func (c *checker) check(t target, token string) {
+// trusts is the issuer a route's authorizer trusts ("" for none).
+func trusts(r *gateway.Route) string {
+	switch a := r.Authorizer; {
+	case a == nil:
+		return ""
+	case a.Function != nil:
+		return a.Function.Env[authzspec.EnvIssuer]
+	default:
+		return a.Issuer
+	}
+}
+
+// check runs the checks one API allows, on routes whose authorizer trusts
+// the token's issuer (an API may have several authorizers).
+func (c *checker) check(t target, token, issuer string) {
 	scopes := tokenScopes(token)
 	var public, private, forbidden *gateway.Route
 	for _, r := range t.api.Routes {
 		switch {
 		case r.Mock != nil || r.Key.IsDefault():
+		case r.AuthType != "NONE" && trusts(r) != issuer:
 		case r.AuthType == "NONE":
 			if public == nil || r.Key.Method == "GET" && public.Key.Method != "GET" {
 				public = r
@@ -252,35 +267,40 @@ func tokenScopes(token string) []string {
 	return strings.Fields(c.Scope)
 }
 
-// token is TOKEN, or one from the client credentials grant of the first
-// JWT authorizer's issuer (CLIENT_ID and CLIENT_SECRET; for the local
-// stage the embedded issuer's demo machine client).
-func (c *checker) token(targets []target) (string, error) {
-	if t := os.Getenv("TOKEN"); t != "" {
-		return t, nil
-	}
-	var issuer, audience string
+// token is TOKEN, or one from the client credentials grant of the issuer
+// most JWT routes trust (CLIENT_ID and CLIENT_SECRET; for the local stage
+// the embedded issuer's demo machine client). It returns the issuer too:
+// TOKEN is taken to come from that issuer.
+func (c *checker) token(targets []target) (token, issuer string, err error) {
+	uses := map[string]int{}
+	audience := map[string]string{}
 	for _, t := range targets {
 		for _, r := range t.api.Routes {
-			if a := r.Authorizer; a != nil && a.Type == "JWT" && issuer == "" {
-				issuer, audience = a.Issuer, a.Audiences[0]
+			if a := r.Authorizer; a != nil && a.Type == "JWT" && len(a.Audiences) > 0 {
+				uses[a.Issuer]++
+				audience[a.Issuer] = a.Audiences[0]
 			}
 		}
 	}
-	if issuer == "" {
-		return "", nil
+	for iss, n := range uses {
+		if n > uses[issuer] || n == uses[issuer] && iss < issuer {
+			issuer = iss
+		}
+	}
+	if t := os.Getenv("TOKEN"); t != "" || issuer == "" {
+		return t, issuer, nil
 	}
 	id, secret := os.Getenv("CLIENT_ID"), os.Getenv("CLIENT_SECRET")
 	if id == "" && strings.HasPrefix(issuer, "http://127.0.0.1:") {
 		id, secret = "local-machine", "local-machine-secret"
 	}
 	if id == "" || secret == "" {
-		return "", fmt.Errorf("no token: set TOKEN, or CLIENT_ID and CLIENT_SECRET of a machine client of %s authorized for %s", issuer, audience)
+		return "", "", fmt.Errorf("no token: set TOKEN, or CLIENT_ID and CLIENT_SECRET of a machine client of %s authorized for %s", issuer, audience[issuer])
 	}
 	res, err := c.client.PostForm(strings.TrimSuffix(issuer, "/")+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
-		"client_id": {id}, "client_secret": {secret}, "audience": {audience}})
+		"client_id": {id}, "client_secret": {secret}, "audience": {audience[issuer]}})
 	if err != nil {
-		return "", fmt.Errorf("client credentials at %s: %v", issuer, err)
+		return "", "", fmt.Errorf("client credentials at %s: %v", issuer, err)
 	}
 	defer res.Body.Close()
 	var body struct {
@@ -289,7 +309,7 @@ func (c *checker) token(targets []target) (string, error) {
 	}
 	json.NewDecoder(res.Body).Decode(&body)
 	if body.AccessToken == "" {
-		return "", fmt.Errorf("client credentials at %s answered %s: %s", issuer, res.Status, body.Error)
+		return "", "", fmt.Errorf("client credentials at %s answered %s: %s", issuer, res.Status, body.Error)
 	}
-	return body.AccessToken, nil
+	return body.AccessToken, issuer, nil
 }

@@ -17,6 +17,10 @@ var (
 	hostedZoneID   = regexp.MustCompile(`^Z[A-Z0-9]{1,32}$`)
 )
 
+// Validate checks the domain as the constructors do, for configuration
+// read before any construct is made.
+func (d *CustomDomain) Validate() error { return validateDomain(d) }
+
 // validateDomain checks a custom domain without looking anything up: synth
 // needs no AWS credentials.
 func validateDomain(d *CustomDomain) error {

@@ -86,6 +86,10 @@ func startStack() (*stack, error) {
 	for _, a := range api.Authorizers {
 		switch a.Type {
 		case "JWT":
+			if a.Name == "machines" {
+				a.Issuer = iss.PoolURL("local_machines")
+				continue
+			}
 			a.Issuer, jwtAuth = iss.URL, a
 		case "REQUEST":
 			a.Function.Env["JWT_ISSUER"], lambdaAuth = iss.URL, a
@@ -554,6 +558,7 @@ func TestLocalTemplate(t *testing.T) {
 	}
 	want := []string{
 		"DELETE /users/{id} CUSTOM  functions/users 2.0",
+		"GET /machine/status JWT jwtapi/status.read functions/private 2.0",
 		"GET /me JWT read:user functions/me 2.0",
 		"GET /private JWT read:user functions/private 2.0",
 		"GET /public NONE  functions/public 2.0",
@@ -565,7 +570,11 @@ func TestLocalTemplate(t *testing.T) {
 	for _, a := range api.Authorizers {
 		switch a.Type {
 		case "JWT":
-			if a.Issuer != "http://127.0.0.1:4000/" || a.Audiences[0] != audience || a.IdentitySource[0] != "$request.header.Authorization" {
+			iss, aud := "http://127.0.0.1:4000/", audience
+			if a.Name == "machines" {
+				iss, aud = "http://127.0.0.1:4000/local_machines", "local-m2m"
+			}
+			if a.Issuer != iss || a.Audiences[0] != aud || a.IdentitySource[0] != "$request.header.Authorization" {
 				t.Errorf("JWT authorizer %+v", a)
 			}
 		case "REQUEST":
@@ -613,7 +622,7 @@ func TestLambdaAuthorizerRoute(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(s.fnLogs.String(), `"code":"ERR_JWT_EXPIRED"`) },
 		"the authorizer's log line for the expired token")
 	logs := s.fnLogs.String()
-	if !strings.Contains(logs, `[authorizer lambda-jwt] {`) || strings.Contains(logs, "not.a.jwt") {
+	if !strings.Contains(logs, `[authorizer lambda-users] {`) || strings.Contains(logs, "not.a.jwt") {
 		t.Errorf("authorizer logs:\n%s", logs)
 	}
 }
@@ -665,6 +674,37 @@ func TestLambdaAuthorizerFaultsAre500(t *testing.T) {
 		r := s.do(t, "GET", "/broken-authorizer?"+q, map[string]string{"authorization": "Bearer x"}, "")
 		if r.status != 500 || r.body != `{"message":"Internal Server Error"}` {
 			t.Errorf("authorizer %s: %d %s, want 500", q, r.status, r.body)
+		}
+	}
+}
+
+// TestCognitoTokensOnTheMachineRoute: the second JWT authorizer trusts a
+// Cognito user pool of the embedded issuer; its access tokens carry
+// client_id and no aud, and each authorizer accepts only its own issuer.
+func TestCognitoTokensOnTheMachineRoute(t *testing.T) {
+	s := testStack(t)
+	machine, err := s.issuer.MintCognito("local_machines", issuer.CognitoMintOptions{ClientID: "local-m2m", Scope: "jwtapi/status.read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherClient, _ := s.issuer.MintCognito("local_machines", issuer.CognitoMintOptions{ClientID: "someone-else", Scope: "jwtapi/status.read"})
+	noScope, _ := s.issuer.MintCognito("local_machines", issuer.CognitoMintOptions{ClientID: "local-m2m", Scope: "jwtapi/other"})
+	otherPool, _ := s.issuer.MintCognito("eu-west-1_other", issuer.CognitoMintOptions{ClientID: "local-m2m", Scope: "jwtapi/status.read"})
+	user := s.mint(t, issuer.MintOptions{Subject: "auth0|admin", Audiences: []string{audience}, Scope: "read:user jwtapi/status.read"})
+	for _, c := range []struct {
+		name, path, token string
+		want              int
+	}{
+		{"pool token, its route", "/machine/status", machine, 200},
+		{"pool token, a client the authorizer does not list", "/machine/status", otherClient, 401},
+		{"pool token without the scope", "/machine/status", noScope, 403},
+		{"another pool's token", "/machine/status", otherPool, 401},
+		{"the users' token on the machine route", "/machine/status", user, 401},
+		{"pool token on a users' route", "/private", machine, 401},
+	} {
+		res := s.do(t, "GET", c.path, bearer(c.token), "")
+		if res.status != c.want {
+			t.Errorf("%s: %d, want %d", c.name, res.status, c.want)
 		}
 	}
 }

@@ -17,6 +17,9 @@ type Config struct {
 	APIs    []API    `json:"apis"`
 	Clients []Client `json:"clients"`
 	Users   []User   `json:"users"`
+	// CognitoPools are user pools whose machine clients get Cognito-shaped
+	// access tokens. Default: none.
+	CognitoPools []CognitoPool `json:"cognitoPools,omitempty"`
 }
 
 // API is an Auth0 API (resource server): its identifier is the audience.
@@ -134,7 +137,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validatePools()
 }
 
 func (c *Config) api(identifier string) (API, bool) {

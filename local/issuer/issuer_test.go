@@ -284,3 +284,132 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func postPool(t *testing.T, srv *httptest.Server, pool, body string, basic ...string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", srv.URL+"/"+pool+"/oauth2/token", strings.NewReader(body))
+	req.Header.Set("content-type", "application/x-www-form-urlencoded")
+	if len(basic) == 2 {
+		req.SetBasicAuth(basic[0], basic[1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("body is not JSON: %v", err)
+	}
+	return res.StatusCode, out
+}
+
+func TestCognitoPoolClientCredentials(t *testing.T) {
+	now := time.Unix(1795425302, 0)
+	iss, srv := testIssuer(t, &now)
+	status, body := postPool(t, srv, "local_machines", form("grant_type", "client_credentials"), "local-m2m", "local-m2m-secret")
+	if status != 200 {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	if body["token_type"] != "Bearer" || body["expires_in"] != 3600.0 {
+		t.Errorf("response %v, want Bearer for 3600 s (Cognito's default)", body)
+	}
+	c := payload(t, body["access_token"].(string))
+	want := map[string]any{
+		"iss": srv.URL + "/local_machines", "sub": "local-m2m", "client_id": "local-m2m", "token_use": "access",
+		"scope": "jwtapi/status.read", "cognito:groups": []any{"machines"}, "iat": float64(now.Unix()), "exp": float64(now.Unix() + 3600),
+	}
+	for k, v := range want {
+		if !reflect.DeepEqual(c[k], v) {
+			t.Errorf("claim %s = %v, want %v", k, c[k], v)
+		}
+	}
+	if _, ok := c["aud"]; ok {
+		t.Errorf("a Cognito access token has no aud, got %v", c["aud"])
+	}
+	if iss.PoolURL("local_machines") != c["iss"] {
+		t.Errorf("PoolURL = %s, token iss %v", iss.PoolURL("local_machines"), c["iss"])
+	}
+	// Client id and secret in the form work too.
+	if status, body := postPool(t, srv, "local_machines", form("grant_type", "client_credentials", "client_id", "local-m2m", "client_secret", "local-m2m-secret", "scope", "jwtapi/status.read")); status != 200 {
+		t.Errorf("form credentials: %d %v", status, body)
+	}
+}
+
+func TestCognitoPoolErrors(t *testing.T) {
+	now := time.Now()
+	_, srv := testIssuer(t, &now)
+	cc := form("grant_type", "client_credentials")
+	for _, tt := range []struct {
+		name, pool, body string
+		basic          []string
+		status         int
+		code           string
+	}{
+		{"wrong secret", "local_machines", cc, []string{"local-m2m", "nope"}, 400, "invalid_client"},
+		{"unknown client", "local_machines", cc, []string{"someone", "local-m2m-secret"}, 400, "invalid_client"},
+		{"no client", "local_machines", cc, nil, 400, "invalid_request"},
+		{"scope not allowed", "local_machines", form("grant_type", "client_credentials", "scope", "jwtapi/status.write"), []string{"local-m2m", "local-m2m-secret"}, 400, "invalid_scope"},
+		{"password grant", "local_machines", form("grant_type", "password"), []string{"local-m2m", "local-m2m-secret"}, 400, "unsupported_grant_type"},
+		{"unknown pool", "eu-west-1_nothere", cc, []string{"local-m2m", "local-m2m-secret"}, 404, "not_found"},
+	} {
+		status, body := postPool(t, srv, tt.pool, tt.body, tt.basic...)
+		if status != tt.status || body["error"] != tt.code {
+			t.Errorf("%s: %d %v, want %d %s", tt.name, status, body, tt.status, tt.code)
+		}
+		if _, ok := body["access_token"]; ok {
+			t.Errorf("%s: a token was issued", tt.name)
+		}
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/local_machines/oauth2/token", strings.NewReader(`{"grant_type":"client_credentials"}`))
+	req.Header.Set("content-type", "application/json")
+	req.SetBasicAuth("local-m2m", "local-m2m-secret")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Errorf("JSON body: %d, want 400 (Cognito takes a form only)", res.StatusCode)
+	}
+}
+
+func TestCognitoPoolDiscovery(t *testing.T) {
+	now := time.Now()
+	iss, srv := testIssuer(t, &now)
+	var doc map[string]any
+	getJSON(t, srv.URL+"/local_machines/.well-known/openid-configuration", &doc)
+	base := iss.PoolURL("local_machines")
+	if doc["issuer"] != base || doc["jwks_uri"] != base+"/.well-known/jwks.json" || doc["token_endpoint"] != base+"/oauth2/token" {
+		t.Errorf("discovery = %v", doc)
+	}
+	var jwks struct{ Keys []map[string]string }
+	getJSON(t, base+"/.well-known/jwks.json", &jwks)
+	if kid, _ := iss.keys.Signing(); len(jwks.Keys) != 1 || jwks.Keys[0]["kid"] != kid {
+		t.Errorf("pool jwks = %v", jwks)
+	}
+	if id, ok := iss.PoolID(base); !ok || id != "local_machines" {
+		t.Errorf("PoolID(%s) = %q %v", base, id, ok)
+	}
+	if _, ok := iss.PoolID(iss.URL); ok {
+		t.Error("the issuer itself is taken for a pool")
+	}
+	if _, ok := iss.PoolID(iss.URL + "a/b"); ok {
+		t.Error("a nested path is taken for a pool")
+	}
+}
+
+func TestPoolConfigErrors(t *testing.T) {
+	for _, tt := range []struct{ json, want string }{
+		{`{"apis":[],"cognitoPools":[{"id":"a/b","clients":[]}]}`, `id must be one URL path segment`},
+		{`{"apis":[],"cognitoPools":[{"id":"p","clients":[]},{"id":"p","clients":[]}]}`, `id listed twice`},
+		{`{"apis":[],"cognitoPools":[{"id":"p","clients":[{"client_id":"c"}]}]}`, `client_secret are required`},
+		{`{"apis":[],"cognitoPools":[{"id":"p","clients":[{"client_id":"c","client_secret":"s","scopes":["a b"]}]}]}`, `holds a space`},
+	} {
+		p := filepath.Join(t.TempDir(), "c.json")
+		os.WriteFile(p, []byte(tt.json), 0o644)
+		if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("LoadConfig(%s) = %v, want %q", tt.json, err, tt.want)
+		}
+	}
+}

@@ -20,6 +20,9 @@ func (i *Issuer) Handler() http.Handler {
 		w.Header().Set("allow", "POST")
 		writeJSON(w, 405, errorf(405, "invalid_request", "Use POST for /oauth/token"))
 	})
+	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", i.poolDiscovery)
+	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", i.jwks)
+	mux.HandleFunc("POST /{pool}/oauth2/token", i.poolToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, errorf(404, "not_found", "No such endpoint: %s %s", r.Method, r.URL.Path))
 	})

@@ -1,0 +1,71 @@
+package jwtapitest
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden templates with the current synth output (jwtapitest)")
+
+// assetHash matches CDK asset hashes (sha256 hex): they hash built code, so
+// they change with the toolchain and would drown a real change in noise.
+var assetHash = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// Normalized is the template as the golden file holds it: keys sorted,
+// indented, asset hashes replaced by <asset-hash>.
+func (tpl *Template) Normalized() []byte {
+	var v any
+	json.Unmarshal(tpl.raw, &v) // raw came from json.Marshal: it parses
+	out, _ := json.MarshalIndent(v, "", "  ")
+	out = assetHash.ReplaceAll(out, []byte("<asset-hash>"))
+	return append(out, '\n')
+}
+
+// Snapshot compares the template with the golden file, asset hashes
+// masked. With `go test -update` it writes the file instead; review the
+// diff before committing it.
+func (tpl *Template) Snapshot(t testing.TB, golden string) {
+	t.Helper()
+	got := tpl.Normalized()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if os.IsNotExist(err) {
+		t.Fatalf("%s has no golden file %s yet: run go test with -update to write it, then review and commit it", tpl.Name, golden)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the template of %s differs from %s:\n%s\nIf the change is intended, run go test with -update and review the diff.",
+			tpl.Name, golden, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff shows both versions around the first differing line.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	from := max(0, i-3)
+	window := func(lines []string) string {
+		return strings.Join(lines[min(from, len(lines)):min(i+5, len(lines))], "\n")
+	}
+	return fmt.Sprintf("first difference at line %d\n--- golden\n%s\n+++ synthesized\n%s", i+1, window(w), window(g))
+}
