@@ -194,7 +194,7 @@ func TestStageDomainSynthesizes(t *testing.T) {
 	})
 	tpl := jwtapitest.Synth(t, sa.Api.Stack)
 	tpl.Assert.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::DomainName"), map[string]any{
-		"DomainName": "api.acme.com",
+		"DomainName":               "api.acme.com",
 		"DomainNameConfigurations": []any{map[string]any{"CertificateArn": testCertificate, "EndpointType": "REGIONAL"}},
 	})
 	tpl.Assert.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::ApiMapping"), jsii.Number(1))

@@ -342,9 +342,9 @@ func TestCognitoPoolErrors(t *testing.T) {
 	cc := form("grant_type", "client_credentials")
 	for _, tt := range []struct {
 		name, pool, body string
-		basic          []string
-		status         int
-		code           string
+		basic            []string
+		status           int
+		code             string
 	}{
 		{"wrong secret", "local_machines", cc, []string{"local-m2m", "nope"}, 400, "invalid_client"},
 		{"unknown client", "local_machines", cc, []string{"someone", "local-m2m-secret"}, 400, "invalid_client"},
