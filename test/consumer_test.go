@@ -275,3 +275,40 @@ func TestAssetHashIgnoresWhereModulesAreCheckedOut(t *testing.T) {
 
 // watchPeriod is how often jwtapi-local looks at the app's sources.
 const watchPeriod = time.Second
+
+// TestConsumerModuleTestKit runs another module's own tests, written with
+// the jwtapi test kit (testdata/consumer/orders_test.go), as its developers
+// would: they pass; then a route is opened by mistake and they fail, saying
+// which route and that the snapshot changed.
+func TestConsumerModuleTestKit(t *testing.T) {
+	dir := consumerModule(t)
+	goTest := func() (string, error) {
+		cmd := exec.Command("go", "test", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := goTest(); err != nil {
+		t.Fatalf("the consumer's tests fail on its unchanged stack: %v\n%s", err, out)
+	}
+	routes := filepath.Join(dir, "routes.go")
+	src, _ := os.ReadFile(routes)
+	opened := strings.Replace(string(src), `Scopes: []string{"read:orders"}`, `Public: true`, 1)
+	if opened == string(src) {
+		t.Fatal("routes.go no longer has the line this test edits")
+	}
+	os.WriteFile(routes, []byte(opened), 0o644)
+	out, err := goTest()
+	if err == nil {
+		t.Fatalf("the consumer's tests pass with GET /orders/{id} open:\n%s", out)
+	}
+	for _, want := range []string{
+		`http route "GET /orders/{id}" (API OrdersHttp`, "is reachable without a token but is not listed as public",
+		"differs from testdata/orders.template.json", "go test with -update",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
