@@ -195,7 +195,7 @@ func TestStageDomainSynthesizes(t *testing.T) {
 	tpl := jwtapitest.Synth(t, sa.Api.Stack)
 	tpl.Assert.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::DomainName"), map[string]any{
 		"DomainName":               "api.acme.com",
-		"DomainNameConfigurations": []any{map[string]any{"CertificateArn": testCertificate, "EndpointType": "REGIONAL"}},
+		"DomainNameConfigurations": []any{map[string]any{"CertificateArn": testCertificate, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}},
 	})
 	tpl.Assert.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::ApiMapping"), jsii.Number(1))
 	tpl.Assert.HasResourceProperties(jsii.String("AWS::Route53::RecordSet"), map[string]any{

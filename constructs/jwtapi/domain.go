@@ -49,6 +49,8 @@ func (a *HttpApi) addDomain(d CustomDomain) {
 	a.domain = awsapigatewayv2.NewDomainName(a, jsii.String("Domain"), &awsapigatewayv2.DomainNameProps{
 		DomainName:  jsii.String(d.Name),
 		Certificate: awscertificatemanager.Certificate_FromCertificateArn(a, jsii.String("Certificate"), jsii.String(d.CertificateArn)),
+		// Security: TLS 1.0 and 1.1 are deprecated; clients of a JWT API send bearer tokens.
+		SecurityPolicy: awsapigatewayv2.SecurityPolicy_TLS_1_2,
 	})
 	awsapigatewayv2.NewApiMapping(a, jsii.String("DomainMapping"), &awsapigatewayv2.ApiMappingProps{
 		Api: a.api, DomainName: a.domain, Stage: a.stage,
