@@ -18,6 +18,9 @@ func TestParseList(t *testing.T) {
 		{"https://api.example.com", []string{"https://api.example.com"}},
 		{"[https://api.example.com https://x.auth0.com/userinfo]", []string{"https://api.example.com", "https://x.auth0.com/userinfo"}},
 		{"[map[a:1] map[b:2]]", []string{"map[a:1]", "map[b:2]"}},
+		// Empty elements (["a", "", "b", ""] stringifies as "[a  b ]") are
+		// dropped wherever they are, the last one too.
+		{"[a  b ]", []string{"a", "b"}},
 	}
 	for _, tt := range tests {
 		if got := ParseList(tt.in); !reflect.DeepEqual(got, tt.want) {
@@ -36,6 +39,8 @@ func TestParseMap(t *testing.T) {
 		{"map[plan:pro tags:[a b] nested:map[x:1]]", map[string]string{"plan": "pro", "tags": "[a b]", "nested": "map[x:1]"}, true},
 		{"map[name:Ada Lovelace role:admin]", map[string]string{"name": "Ada Lovelace", "role": "admin"}, true},
 		{"map[]", map[string]string{}, true},
+		// A key holding brackets splits at the colon after them.
+		{"map[k[1]:v x:[a:b]]", map[string]string{"k[1]": "v", "x": "[a:b]"}, true},
 		{"[a b]", nil, false},
 		{"plain", nil, false},
 	}

@@ -186,3 +186,18 @@ func TestStringify(t *testing.T) {
 		t.Errorf("Stringify = %v\nwant %v", got, want)
 	}
 }
+
+// TestProfile pins the managed authorizer's documented behaviour: RSA only,
+// a kid required, client_id when aud is absent, keys refreshed every two
+// hours, and an unknown kid refetched at most once a second unless told.
+func TestProfile(t *testing.T) {
+	cfg := Config{Issuer: "https://issuer.test/", Audiences: []string{"a"}}
+	o := Profile(cfg, Options{})
+	if o.RefreshInterval != 2*time.Hour || o.UnknownKIDPeriod != time.Second || !o.RequireKID || !o.ClientIDAudience ||
+		!reflect.DeepEqual(o.Algorithms, []string{"RS256", "RS384", "RS512"}) || o.Issuer != cfg.Issuer {
+		t.Errorf("Profile = %+v", o)
+	}
+	if o := Profile(cfg, Options{UnknownKIDPeriod: 5 * time.Second}); o.UnknownKIDPeriod != 5*time.Second {
+		t.Errorf("UnknownKIDPeriod = %s, want the 5s given", o.UnknownKIDPeriod)
+	}
+}
