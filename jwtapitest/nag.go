@@ -123,7 +123,11 @@ func finding(level, path, text string) Finding {
 	return Finding{Level: level, Rule: ruleID.FindString(text), Path: path, Message: text}
 }
 
-func reportFindings(outdir, stackPath string) ([]Finding, error) {
+// ValidationReport reads the annotations of the stack at stackPath (a
+// construct path) from an assembly's validation-report.json, where the
+// @aws-cdk/core:annotationsInValidationReport flag sends them; none when
+// there is no report.
+func ValidationReport(outdir, stackPath string) ([]Finding, error) {
 	b, err := os.ReadFile(filepath.Join(outdir, "validation-report.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -144,21 +148,36 @@ func reportFindings(outdir, stackPath string) ([]Finding, error) {
 		} `json:"pluginReports"`
 	}
 	if err := json.Unmarshal(b, &report); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", filepath.Join(outdir, "validation-report.json"), err)
 	}
 	var out []Finding
 	for _, p := range report.PluginReports {
 		for _, v := range p.Violations {
 			for _, c := range v.ViolatingConstructs {
-				// Every annotation is in the report; cdk-nag's start with their rule id.
-				inStack := c.ConstructPath == stackPath || strings.HasPrefix(c.ConstructPath, stackPath+"/")
-				if inStack && ruleID.MatchString(v.Description) {
-					out = append(out, finding(v.Severity, c.ConstructPath, v.Description))
+				if c.ConstructPath == stackPath || strings.HasPrefix(c.ConstructPath, stackPath+"/") {
+					f := finding(v.Severity, c.ConstructPath, v.Description)
+					if f.Rule == "" {
+						f.Rule = v.RuleName
+					}
+					out = append(out, f)
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// reportFindings are cdk-nag's findings in the validation report: every
+// annotation is there; cdk-nag's start with their rule id.
+func reportFindings(outdir, stackPath string) ([]Finding, error) {
+	all, err := ValidationReport(outdir, stackPath)
+	var out []Finding
+	for _, f := range all {
+		if ruleID.MatchString(f.Message) {
+			out = append(out, f)
+		}
+	}
+	return out, err
 }
 
 func dedupe(fs []Finding) []Finding {

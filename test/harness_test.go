@@ -2,11 +2,9 @@ package test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -190,30 +188,12 @@ func readAssembly(outdir, stack string) (*synthesized, error) {
 			s.messages = append(s.messages, e)
 		}
 	}
-	var report struct {
-		PluginReports []struct {
-			Violations []struct {
-				RuleName            string `json:"ruleName"`
-				Description         string `json:"description"`
-				Severity            string `json:"severity"`
-				ViolatingConstructs []struct {
-					ConstructPath string `json:"constructPath"`
-				} `json:"violatingConstructs"`
-			} `json:"violations"`
-		} `json:"pluginReports"`
-	}
-	err = readJSON(filepath.Join(outdir, "validation-report.json"), &report)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	reported, err := jwtapitest.ValidationReport(outdir, stack)
+	if err != nil {
 		return nil, err
 	}
-	for _, p := range report.PluginReports {
-		for _, v := range p.Violations {
-			for _, c := range v.ViolatingConstructs {
-				if c.ConstructPath == stack || strings.HasPrefix(c.ConstructPath, stack+"/") {
-					s.messages = append(s.messages, message{Type: "aws:cdk:" + v.Severity, Data: v.RuleName + ": " + v.Description, Path: c.ConstructPath})
-				}
-			}
-		}
+	for _, f := range reported {
+		s.messages = append(s.messages, message{Type: "aws:cdk:" + f.Level, Data: f.Rule + ": " + f.Message, Path: f.Path})
 	}
 	return s, nil
 }

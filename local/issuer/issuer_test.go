@@ -52,7 +52,13 @@ func payload(t *testing.T, tok string) map[string]any {
 
 func postToken(t *testing.T, srv *httptest.Server, contentType, body string, basic ...string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", srv.URL+"/oauth/token", strings.NewReader(body))
+	return post(t, srv.URL+"/oauth/token", contentType, body, basic...)
+}
+
+// post sends a token request and decodes its JSON answer.
+func post(t *testing.T, url, contentType, body string, basic ...string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("content-type", contentType)
 	if len(basic) == 2 {
 		req.SetBasicAuth(basic[0], basic[1])
@@ -287,21 +293,7 @@ func TestConfigErrors(t *testing.T) {
 
 func postPool(t *testing.T, srv *httptest.Server, pool, body string, basic ...string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", srv.URL+"/"+pool+"/oauth2/token", strings.NewReader(body))
-	req.Header.Set("content-type", "application/x-www-form-urlencoded")
-	if len(basic) == 2 {
-		req.SetBasicAuth(basic[0], basic[1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		t.Fatalf("body is not JSON: %v", err)
-	}
-	return res.StatusCode, out
+	return post(t, srv.URL+"/"+pool+"/oauth2/token", "application/x-www-form-urlencoded", body, basic...)
 }
 
 func TestCognitoPoolClientCredentials(t *testing.T) {
@@ -361,16 +353,8 @@ func TestCognitoPoolErrors(t *testing.T) {
 			t.Errorf("%s: a token was issued", tt.name)
 		}
 	}
-	req, _ := http.NewRequest("POST", srv.URL+"/local_machines/oauth2/token", strings.NewReader(`{"grant_type":"client_credentials"}`))
-	req.Header.Set("content-type", "application/json")
-	req.SetBasicAuth("local-m2m", "local-m2m-secret")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 400 {
-		t.Errorf("JSON body: %d, want 400 (Cognito takes a form only)", res.StatusCode)
+	if status, _ := post(t, srv.URL+"/local_machines/oauth2/token", "application/json", `{"grant_type":"client_credentials"}`, "local-m2m", "local-m2m-secret"); status != 400 {
+		t.Errorf("JSON body: %d, want 400 (Cognito takes a form only)", status)
 	}
 }
 
