@@ -17,7 +17,7 @@ export ADDR ISSUER_ADDR
 # The local stage's issuer follows ISSUER_ADDR.
 DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/ -c machinesIssuer=http://$(ISSUER_ADDR)/local_machines)
 
-.PHONY: deps synth dev test bench load startup mutate snapshots deploy diff destroy smoke not-local clean
+.PHONY: deps synth dev test bench load startup synth-time mutate snapshots deploy diff destroy smoke not-local clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "==> npm ci: installing the pinned Node 24 and CDK CLI (first time: about 30 s)"
@@ -62,6 +62,10 @@ load: deps
 
 startup: deps
 	@scripts/startup.sh
+
+# The app's share of a warm cdk synth against BASE (default: before the redesign).
+synth-time: deps
+	@scripts/synth-time.sh
 
 # Mutation testing of the security-critical packages (about half an hour).
 MUTATE_PACKAGES = ./jwtverify ./authzspec ./functions/authz ./functions/claims ./local/jwtauth ./internal/issuerurl ./local/gateway ./constructs/jwtapi

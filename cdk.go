@@ -14,7 +14,17 @@ import (
 )
 
 func main() {
+	// This app reads only its context, the environment and the handlers'
+	// sources, all of which the cache watches: an unchanged synth is skipped.
+	cache := jwtapi.OpenSynthCache()
+	if cache.Fresh() {
+		fmt.Fprintf(os.Stderr, "jwtapi: nothing changed since the last synth into %s: kept it (JWTAPI_SYNTH_CACHE=off synthesizes anyway)\n", os.Getenv("CDK_OUTDIR"))
+		return
+	}
 	err := run()
+	if err == nil {
+		err = cache.Save()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 	}

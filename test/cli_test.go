@@ -262,3 +262,46 @@ func TestMakeSmokeLocal(t *testing.T) {
 		t.Errorf("make smoke with a bad token passed:\n%s", out)
 	}
 }
+
+// TestCLISynthSkipsAnUnchangedSynth: a second `cdk synth` with nothing
+// changed keeps the assembly (and says so); a changed context, a changed
+// environment variable the app reads, or a damaged assembly each make a
+// full synth again, with the change in the template.
+func TestCLISynthSkipsAnUnchangedSynth(t *testing.T) {
+	out := t.TempDir()
+	synth := func(env []string, args ...string) string {
+		t.Helper()
+		cmd := cdkCLI(t, append([]string{"synth", "-c", "stage=dev", "--quiet", "-o", out}, args...)...)
+		cmd.Env = append(cmd.Env, env...)
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("cdk synth: %v\n%s", err, b)
+		}
+		return string(b)
+	}
+	template := func() string {
+		b, _ := os.ReadFile(filepath.Join(out, "JwtApi-dev.template.json"))
+		return string(b)
+	}
+	const kept = "jwtapi: nothing changed since the last synth"
+	if o := synth(nil); strings.Contains(o, kept) {
+		t.Fatalf("the first synth was skipped:\n%s", o)
+	}
+	first := template()
+	if o := synth(nil); !strings.Contains(o, kept) || template() != first {
+		t.Errorf("an unchanged synth was not skipped (or changed the template):\n%s", o)
+	}
+	if o := synth(nil, "-c", "audience=https://changed.example.com"); strings.Contains(o, kept) || !strings.Contains(template(), "https://changed.example.com") {
+		t.Errorf("a changed context did not synthesize again:\n%s", o)
+	}
+	if o := synth([]string{"AUTH0_DOMAIN=other-tenant.eu.auth0.com"}); strings.Contains(o, kept) || !strings.Contains(template(), "https://other-tenant.eu.auth0.com/") {
+		t.Errorf("a changed AUTH0_DOMAIN did not synthesize again:\n%s", o)
+	}
+	os.WriteFile(filepath.Join(out, "JwtApi-dev.template.json"), []byte("{}"), 0o644)
+	if o := synth([]string{"AUTH0_DOMAIN=other-tenant.eu.auth0.com"}); strings.Contains(o, kept) || !strings.Contains(template(), "other-tenant") {
+		t.Errorf("a damaged assembly was kept:\n%s", o)
+	}
+	if o := synth([]string{"AUTH0_DOMAIN=other-tenant.eu.auth0.com", "JWTAPI_SYNTH_CACHE=off"}); strings.Contains(o, kept) {
+		t.Errorf("JWTAPI_SYNTH_CACHE=off still skipped:\n%s", o)
+	}
+}
