@@ -52,8 +52,8 @@ test: deps
 	@go test -race ./local/... ./functions/authz ./internal/...
 
 bench: deps
-	@echo "==> go test -bench: authorizer decisions, Runtime API invocations, the full private route"
-	@go test ./local/... ./functions/authz ./functions/authorizer -run '^$$' -bench . -benchtime 3s
+	@echo "==> go test -bench: the verifier, local authorizer decisions, Runtime API invocations, the full private route, the Lambda authorizer cold start"
+	@go test ./jwtverify ./local/... ./functions/authorizer -run '^$$' -bench . -benchtime 3s
 
 load: deps
 	@echo "==> go build ./cmd/jwtapi-local, then a wrk load test of the local stage (synthesized only if the app changed)"

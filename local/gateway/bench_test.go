@@ -68,8 +68,10 @@ func BenchmarkAuthorizerDecision(b *testing.B) {
 	s := testStack(b)
 	tok, _ := s.issuer.Mint(issuer.MintOptions{Subject: "auth0|bench", Audiences: []string{audience}, Scope: "read:user"})
 	var az *jwtauth.Authorizer
-	for id := range s.gw.api.Authorizers {
-		az = s.gw.Authorizer(id)
+	for id, a := range s.gw.api.Authorizers {
+		if a.Type == "JWT" && a.Name == "users" {
+			az = s.gw.Authorizer(id)
+		}
 	}
 	scopes := []string{"read:user"}
 	if d := az.Authorize(b.Context(), tok, scopes); d.Status != 200 {
