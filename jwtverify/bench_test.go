@@ -20,7 +20,11 @@ import (
 // BenchmarkVerify compares the verification of unseen RS256 tokens with Go's
 // raw rsa.VerifyPKCS1v15 on the same key, in the same run (the target: at
 // most 1.3x), and measures a repeated token served from the cache (the
-// target: at most 1 µs).
+// target: at most 1 µs). It also reports golang-jwt's own parse and verify
+// against the same raw figure (golang-jwt-x-raw): on the reference machine
+// that alone is 1.30-1.34x, and the verifier adds 2-3% to it, so the 1.3x
+// target is at the library's edge; the library is kept all the same (no
+// hand-written JOSE), as the parsing it does is what makes it safe.
 func BenchmarkVerify(b *testing.B) {
 	k := testutil.Keys()
 	iss := testutil.NewIssuer(b, testutil.RSAJWK("a", k.A))

@@ -92,6 +92,40 @@ func TestCLIConfigErrorsAreOneClearLine(t *testing.T) {
 	}
 }
 
+// TestMakeDeployUnattended: in CI (CI=true) or with APPROVE=never, make
+// deploy passes --require-approval never, and FORCE=1 destroys without a
+// question; every deploy writes the stage's outputs file; in a terminal
+// nothing is skipped.
+func TestMakeDeployUnattended(t *testing.T) {
+	dryRun := func(env []string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("make", append([]string{"-n"}, args...)...)
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), append([]string{"CI=", "APPROVE="}, env...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	for _, tt := range []struct {
+		env        []string
+		args       []string
+		want, deny string
+	}{
+		{[]string{"CI=true"}, []string{"deploy", "STAGE=prod"}, "--require-approval never", ""},
+		{[]string{"APPROVE=never"}, []string{"deploy", "STAGE=dev"}, "--require-approval never", ""},
+		{nil, []string{"deploy", "STAGE=prod"}, "--outputs-file cdk.out/outputs-prod.json", "--require-approval"},
+		{nil, []string{"destroy", "STAGE=dev", "FORCE=1"}, "destroy -c stage=dev --force", ""},
+		{nil, []string{"destroy", "STAGE=dev"}, "destroy -c stage=dev", "--force"},
+	} {
+		out := dryRun(tt.env, tt.args...)
+		if !strings.Contains(out, tt.want) || tt.deny != "" && strings.Contains(out, tt.deny) {
+			t.Errorf("%v make -n %v:\n%s\nwant %q and not %q", tt.env, tt.args, out, tt.want, tt.deny)
+		}
+	}
+}
+
 func TestMakeRefusesToDeployLocal(t *testing.T) {
 	for _, target := range []string{"deploy", "diff", "destroy"} {
 		cmd := exec.Command("make", "-s", target, "STAGE=local")
