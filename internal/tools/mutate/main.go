@@ -12,6 +12,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -70,6 +71,7 @@ func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
+	loadResults(filepath.Join(out, "results.json"), reuse)
 	var all []mutant
 	for _, pkg := range pkgs {
 		pkg = "./" + strings.TrimPrefix(pkg, "./")
@@ -108,6 +110,16 @@ func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
 	if len(pending) > 0 {
 		fmt.Printf("==> testing the %d mutants gremlins did not (conditions of switch cases, mostly)\n", len(pending))
 		testMutants(pending, workers)
+	}
+	var again []*mutant
+	for i := range all {
+		if all[i].status == "LIVED" && alsoTestedBy[all[i].pkg] != nil {
+			again = append(again, &all[i])
+		}
+	}
+	if len(again) > 0 {
+		fmt.Printf("==> testing the %d surviving mutants of packages that other tests also pin down\n", len(again))
+		testMutants(again, workers)
 	}
 	eq, err := readEquivalents(equivalentsFile)
 	if err != nil {
@@ -180,6 +192,14 @@ func readEquivalents(path string) (map[string]string, error) {
 	return out, sc.Err()
 }
 
+// alsoTestedBy are tests outside a package that pin its behaviour down,
+// run against the mutants that survive the package's own tests: what the
+// construct writes into templates is asserted by test/, in process
+// (snapshots of every stage, every route's wiring, the security invariant).
+var alsoTestedBy = map[string][]string{
+	"./constructs/jwtapi": {"./test", "-run", "^(TestSnapshots|TestAuthorizers|TestRoutes|TestFunctions|TestOnlyDeclaredPublicRoutesAreOpen|TestLambdaAuthorizer|TestRestAuthorizer|TestRestStage|TestRestGatewayResponsesCarryCodes|TestStageDomainSynthesizes|TestOutputsAndNames|TestStageAccessLogsAndThrottling|TestNoOtherSynthWarnings|TestCdkNag|TestAssetHashesAreContentHashes)$"},
+}
+
 // mutations are gremlins' token replacements, by mutator.
 var mutations = map[string]map[token.Token]token.Token{
 	"ARITHMETIC_BASE":       {token.ADD: token.SUB, token.MUL: token.QUO, token.QUO: token.MUL, token.REM: token.MUL, token.SUB: token.ADD},
@@ -212,11 +232,47 @@ func testMutants(ms []*mutant, workers int) {
 	wg.Wait()
 }
 
+// results remembers, with -reuse, what a mutant of a file's exact content
+// gave, so a second run tests only what changed.
+var results = struct {
+	sync.Mutex
+	path string
+	m    map[string]string
+}{m: map[string]string{}}
+
+func loadResults(path string, reuse bool) {
+	results.path = path
+	if data, err := os.ReadFile(path); reuse && err == nil {
+		json.Unmarshal(data, &results.m)
+	}
+}
+
 func testOne(m *mutant, dir string) string {
 	src, err := os.ReadFile(m.file)
 	if err != nil {
 		return "NOT VIABLE"
 	}
+	sum := sha256.Sum256(src)
+	key := fmt.Sprintf("%s %x %s", m.id(), sum[:8], m.status)
+	if m.status == "LIVED" {
+		key += " " + strings.Join(alsoTestedBy[m.pkg], " ")
+	}
+	results.Lock()
+	prev, ok := results.m[key]
+	results.Unlock()
+	if ok {
+		return prev
+	}
+	status := testMutated(m, src, dir)
+	results.Lock()
+	results.m[key] = status
+	data, _ := json.Marshal(results.m)
+	os.WriteFile(results.path, data, 0o644)
+	results.Unlock()
+	return status
+}
+
+func testMutated(m *mutant, src []byte, dir string) string {
 	mutated, ok := apply(src, m)
 	if !ok {
 		return "NOT VIABLE"
@@ -231,7 +287,11 @@ func testOne(m *mutant, dir string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-overlay="+overlay, m.pkg)
+	args := []string{"test", "-count=1", "-overlay=" + overlay, m.pkg}
+	if m.status == "LIVED" {
+		args = append([]string{"test", "-count=1", "-overlay=" + overlay}, alsoTestedBy[m.pkg]...)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	out, err := cmd.CombinedOutput()
 	switch {
 	case ctx.Err() != nil:
