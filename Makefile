@@ -84,8 +84,9 @@ not-local:
 # A deployable stage has two stacks: the HTTP API and the REST API example.
 STACKS = JwtApi-$(STAGE) JwtRestApi-$(STAGE)
 # Unattended (CI=true, or APPROVE=never): no question about security changes.
-APPROVE ?= $(if $(filter true 1,$(CI)),never)
-APPROVAL_FLAGS = $(if $(filter never,$(APPROVE)),--require-approval never)
+# An APPROVE set but empty (as some CI systems export it) falls back to CI.
+APPROVAL = $(or $(APPROVE),$(if $(filter true 1,$(CI)),never))
+APPROVAL_FLAGS = $(if $(filter never,$(APPROVAL)),--require-approval never)
 
 deploy: deps not-local
 	$(CDK) deploy -c stage=$(STAGE) $(APPROVAL_FLAGS) --outputs-file cdk.out/outputs-$(STAGE).json $(STACKS)

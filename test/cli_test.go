@@ -101,7 +101,9 @@ func TestMakeDeployUnattended(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("make", append([]string{"-n"}, args...)...)
 		cmd.Dir = ".."
-		cmd.Env = append(os.Environ(), append([]string{"CI=", "APPROVE="}, env...)...)
+		// A parent make (make test) passes its flags and variables down
+		// through MAKEFLAGS; the dry run must see only what the case sets.
+		cmd.Env = append(environWithout("CI", "APPROVE", "FORCE", "STAGE", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"), env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("make -n %v: %v\n%s", args, err, out)
@@ -115,6 +117,8 @@ func TestMakeDeployUnattended(t *testing.T) {
 	}{
 		{[]string{"CI=true"}, []string{"deploy", "STAGE=prod"}, "--require-approval never", ""},
 		{[]string{"APPROVE=never"}, []string{"deploy", "STAGE=dev"}, "--require-approval never", ""},
+		{[]string{"CI=true", "APPROVE="}, []string{"deploy", "STAGE=dev"}, "--require-approval never", ""},
+		{[]string{"CI=true", "APPROVE=broadening"}, []string{"deploy", "STAGE=dev"}, "deploy -c stage=dev", "--require-approval"},
 		{nil, []string{"deploy", "STAGE=prod"}, "--outputs-file cdk.out/outputs-prod.json", "--require-approval"},
 		{nil, []string{"destroy", "STAGE=dev", "FORCE=1"}, "destroy -c stage=dev --force", ""},
 		{nil, []string{"destroy", "STAGE=dev"}, "destroy -c stage=dev", "--force"},
@@ -124,6 +128,18 @@ func TestMakeDeployUnattended(t *testing.T) {
 			t.Errorf("%v make -n %v:\n%s\nwant %q and not %q", tt.env, tt.args, out, tt.want, tt.deny)
 		}
 	}
+}
+
+// environWithout is the test's environment without the named variables.
+func environWithout(names ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func TestMakeRefusesToDeployLocal(t *testing.T) {
