@@ -145,6 +145,8 @@ func addTestRoutes(api *API, jwtAuth, lambdaAuth *Authorizer) {
 	add("GET /echo/unscoped", "JWT", nil, "2.0")
 	add("POST /echo/v1", "JWT", []string{"read:user"}, "1.0")
 	add("ANY /faulty", "NONE", nil, "2.0")
+	add("GET /slow-integration", "NONE", nil, "2.0")
+	api.Routes[len(api.Routes)-1].IntegrationTimeout = 500 * time.Millisecond
 	add("GET /files/{proxy+}", "NONE", nil, "2.0")
 	add("GET /items/{id}", "NONE", nil, "2.0")
 	api.Cors = &Cors{AllowOrigins: []string{"https://app.example.com"}, AllowMethods: []string{"GET", "POST"},
@@ -429,7 +431,9 @@ func TestHandlerFaultsGetAPIGatewayStatuses(t *testing.T) {
 		{"do=panic", 500, `{"message":"Internal Server Error"}`},
 		{"do=error", 500, `{"message":"Internal Server Error"}`},
 		{"do=exit", 500, `{"message":"Internal Server Error"}`},
-		{"do=sleep&ms=6000", 503, `{"message":"Service Unavailable"}`},
+		// The function's own timeout (3 s) is a failed invocation to API
+		// Gateway: 500. Only the integration timeout answers 503.
+		{"do=sleep&ms=6000", 500, `{"message":"Internal Server Error"}`},
 		{"do=not-json", 500, `{"message":"Internal Server Error"}`},
 		{"do=bad-status", 500, `{"message":"Internal Server Error"}`},
 		{"do=bad-headers", 500, `{"message":"Internal Server Error"}`},
@@ -455,8 +459,27 @@ func TestHandlerFaultsGetAPIGatewayStatuses(t *testing.T) {
 		t.Errorf("structured response: %d %q %v", r.status, r.body, r.header)
 	}
 	testutil.Eventually(t, 5*time.Second, func() bool {
-		return strings.Contains(s.logs.String(), "503") && strings.Contains(s.logs.String(), "function timed out")
+		return strings.Contains(s.logs.String(), "500") && strings.Contains(s.logs.String(), "function timed out after 3s")
 	}, "the request log saying why a request failed")
+}
+
+// TestIntegrationTimeout: API Gateway stops waiting at the integration
+// timeout (TimeoutInMillis) and answers 503 while the function runs on.
+func TestIntegrationTimeout(t *testing.T) {
+	s := testStack(t)
+	start := time.Now()
+	r := s.do(t, "GET", "/slow-integration?do=sleep&ms=2000", nil, "")
+	if r.status != 503 || r.body != `{"message":"Service Unavailable"}` {
+		t.Errorf("a function slower than the integration timeout: %d %s, want 503", r.status, r.body)
+	}
+	if took := time.Since(start); took > 1800*time.Millisecond {
+		t.Errorf("the answer took %s: the gateway waited for the function, not the 500 ms integration timeout", took)
+	}
+	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(s.logs.String(), "integration timed out after 500ms") },
+		"the request log naming the integration timeout")
+	if r := s.do(t, "GET", "/slow-integration", nil, ""); r.status != 200 {
+		t.Errorf("a quick request on the same route: %d %s", r.status, r.body)
+	}
 }
 
 func TestRoutingAndCORS(t *testing.T) {

@@ -273,10 +273,38 @@ func (g *Gateway) integrate(q *request, errs func(kind int) *response) (*respons
 		return errs(failHandler), "event: " + err.Error()
 	}
 	fn := g.functions[q.route.Function.ID]
-	res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdarun.NewRequestID(), payload)
+	wait := q.route.IntegrationTimeout
+	if wait <= 0 {
+		wait = httpIntegrationTimeout
+		if q.api.Kind == KindREST {
+			wait = restIntegrationTimeout
+		}
+	}
+	// API Gateway stops waiting at the integration timeout while the
+	// function runs on to its own timeout: so does the invocation here.
+	type outcome struct {
+		res lambdarun.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdarun.NewRequestID(), payload)
+		done <- outcome{res, err}
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var res lambdarun.Result
+	select {
+	case o := <-done:
+		res, err = o.res, o.err
+	case <-timer.C:
+		return errs(failTimeout), fmt.Sprintf("integration timed out after %s (the function runs on to its own timeout)", wait)
+	}
 	switch {
 	case errors.Is(err, lambdarun.ErrTimeout):
-		return errs(failTimeout), "lambda: " + err.Error()
+		// A function that times out within the integration timeout is a
+		// failed invocation to API Gateway, not an integration timeout.
+		return errs(failHandler), "lambda: " + err.Error()
 	case err != nil:
 		return errs(failHandler), "lambda: " + firstLine(err.Error())
 	case res.ErrorType != "":
@@ -296,8 +324,8 @@ func (g *Gateway) integrate(q *request, errs func(kind int) *response) (*respons
 
 // Ways an integration fails.
 const (
-	failHandler  = iota // the function errored, crashed or did not build
-	failTimeout         // the function ran past its timeout
+	failHandler  = iota // the function errored, crashed, timed out or did not build
+	failTimeout         // API Gateway stopped waiting (the integration timeout)
 	failResponse        // the function's answer is not a proxy response
 )
 

@@ -43,7 +43,7 @@ func (g *Gateway) serveHTTPAPI(q *request) (*response, outcome) {
 }
 
 // httpAPIFailure is an HTTP API's answer to a failed Lambda integration:
-// 500, or 503 when the function timed out.
+// 500, or 503 when the integration timed out.
 func httpAPIFailure(kind int) *response {
 	if kind == failTimeout {
 		return apiError(http.StatusServiceUnavailable)

@@ -34,6 +34,8 @@ func TestPolicyEvaluation(t *testing.T) {
 		{"NotAction", `[{"Effect":"Deny","NotAction":"execute-api:ManageConnections","Resource":"*"}]`, explicitDeny},
 		{"a conditional allow never allows", `[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]`, implicitDeny},
 		{"a conditional deny always denies", `[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"},{"Effect":"Deny","Action":"execute-api:Invoke","Resource":"*","Condition":{"Bool":{"x":"true"}}}]`, explicitDeny},
+		{"a deny of another action does not deny", `[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"},{"Effect":"Deny","Action":"execute-api:ManageConnections","Resource":"*"}]`, allow},
+		{"a conditional deny of another resource does not deny", `[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"},{"Effect":"Deny","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:abc/dev/GET/*","Condition":{"Bool":{"x":"true"}}}]`, allow},
 		{"an unknown effect does nothing", `[{"Effect":"allow","Action":"execute-api:Invoke","Resource":"*"}]`, implicitDeny},
 	}
 	for _, tt := range tests {

@@ -63,6 +63,11 @@ func startREST(base *stack) (*restFixture, error) {
 		k, _ := routekey.Parse(key)
 		api.Routes = append(api.Routes, &Route{Key: k, AuthType: "CUSTOM", Authorizer: fa, Function: faulty, PayloadVersion: "1.0"})
 	}
+	for _, key := range []string{"GET /slow", "GET /slow-integration"} {
+		k, _ := routekey.Parse(key)
+		api.Routes = append(api.Routes, &Route{Key: k, AuthType: "NONE", Function: faulty, PayloadVersion: "1.0"})
+	}
+	api.Routes[len(api.Routes)-1].IntegrationTimeout = 500 * time.Millisecond
 	dir, err := mkdirTemp()
 	if err != nil {
 		return nil, err
@@ -230,6 +235,28 @@ func TestRESTRoutingAndLimits(t *testing.T) {
 	req := "GET /local/public HTTP/1.1"
 	if r := f.doAt(t, f.url, "GET", "/local/public", map[string]string{"x-big": strings.Repeat("a", 10240-len(req)-300)}, ""); r.status != 200 {
 		t.Errorf("a request under the limit: %d", r.status)
+	}
+}
+
+// TestRESTIntegrationFailures: a function that fails or runs past its own
+// timeout is a 502; only the integration timeout is a 504.
+func TestRESTIntegrationFailures(t *testing.T) {
+	f := restStack(t)
+	for _, tt := range []struct {
+		path    string
+		status  int
+		body    string
+		errType string
+	}{
+		{"/local/slow?do=error", 502, `{"message":"Internal server error"}`, "InternalServerErrorException"},
+		{"/local/slow?do=sleep&ms=4000", 502, `{"message":"Internal server error"}`, "InternalServerErrorException"},
+		{"/local/slow-integration?do=sleep&ms=2000", 504, `{"message":"Endpoint request timed out"}`, "IntegrationTimeoutException"},
+		{"/local/slow-integration", 200, `"resource":"/slow-integration"`, ""},
+	} {
+		r := f.doAt(t, f.url, "GET", tt.path, nil, "")
+		if r.status != tt.status || !strings.Contains(r.body, tt.body) || r.header.Get("x-amzn-errortype") != tt.errType {
+			t.Errorf("GET %s: %d %s (%q), want %d %s (%q)", tt.path, r.status, r.body, r.header.Get("x-amzn-errortype"), tt.status, tt.body, tt.errType)
+		}
 	}
 }
 

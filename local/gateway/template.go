@@ -60,7 +60,17 @@ type Route struct {
 	PayloadVersion string
 	// Mock is a REST API's MOCK integration (CORS preflight methods).
 	Mock *MockIntegration
+	// IntegrationTimeout is how long API Gateway waits for the integration
+	// (TimeoutInMillis); zero means API Gateway's default for the API's kind.
+	IntegrationTimeout time.Duration
 }
+
+// Integration timeouts when the template sets none: 30 s for HTTP APIs,
+// 29 s for REST APIs.
+const (
+	httpIntegrationTimeout = 30 * time.Second
+	restIntegrationTimeout = 29 * time.Second
+)
 
 // Authorizer is a JWT, REQUEST (HTTP API) or TOKEN (REST API) authorizer.
 type Authorizer struct {
@@ -298,6 +308,9 @@ func (t *template) httpRoute(api *API, id string) (*Route, error) {
 	}
 	integ := t.res[integID]
 	prop(integ, "PayloadFormatVersion", &route.PayloadVersion)
+	var ms int
+	prop(integ, "TimeoutInMillis", &ms)
+	route.IntegrationTimeout = time.Duration(ms) * time.Millisecond
 	if route.PayloadVersion != "2.0" && route.PayloadVersion != "1.0" {
 		return nil, fmt.Errorf("route %q has payload format %q; want 2.0 or 1.0", key, route.PayloadVersion)
 	}
@@ -446,12 +459,14 @@ func (t *template) restMethod(api *API, id string, pathOf func(string, int) (str
 	var integ struct {
 		Type                 string
 		Uri                  json.RawMessage
+		TimeoutInMillis      int
 		IntegrationResponses []struct {
 			StatusCode         string
 			ResponseParameters map[string]string
 		}
 	}
 	prop(r, "Integration", &integ)
+	route.IntegrationTimeout = time.Duration(integ.TimeoutInMillis) * time.Millisecond
 	switch integ.Type {
 	case "AWS_PROXY":
 		if route.Function, err = t.function(api, integ.Uri, "method "+k.String()); err != nil {

@@ -20,6 +20,10 @@ func TestRenderVTL(t *testing.T) {
 		{`#if($context.stage == "dev")#if($context.authorizer.code == "x")inner#else outer#end#end`, ` outer`},
 		{`costs $5 and # signs`, `costs $5 and # signs`},
 		{`{"message":$context.error.messageString}`, `{"message":}`},
+		{`ends with a hash #`, `ends with a hash #`},
+		{`#if($context.missing == "x")a#elseif($context.missing == "y")b#end`, ``},
+		{`#if('' == "$context.missing")empty#end`, `empty`},
+		{`#if($context.stage != 1 && true == true)bare#end`, `bare`},
 	}
 	for _, tt := range tests {
 		got, err := renderVTL(tt.tpl, lookup)
@@ -31,7 +35,8 @@ func TestRenderVTL(t *testing.T) {
 	if got, _ := renderVTL(accessDenied, lookup); got != `{"error":"Forbidden.","code":"AUTH_ERROR"}` {
 		t.Errorf("ACCESS_DENIED without a code = %s", got)
 	}
-	for _, bad := range []string{`#set($x = 1)$x`, `#foreach($a in $b)x#end`, `#if($a == 1)x`, `#else x`, `#if $a #end`, `#if(($a)x#end`} {
+	for _, bad := range []string{`#set($x = 1)$x`, `#foreach($a in $b)x#end`, `#if($a == 1)x`, `#else x`, `#if $a #end`, `#if(($a)x#end`,
+		`#if(true)a#else b#else c#end`, `#if(true)a#else b#elseif(true)c#end`, `#if('abc == 'x')x#end`, `#if(a b == 1)x#end`, `#if($a.b c == 1)x#end`, `#if(" == 1)x#end`} {
 		if _, err := renderVTL(bad, lookup); !errors.Is(err, errVTL) {
 			t.Errorf("renderVTL(%q) = %v, want an unsupported-template error", bad, err)
 		}

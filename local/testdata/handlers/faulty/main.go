@@ -32,10 +32,13 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 		return tokenAuthorizer(strings.TrimPrefix(req.Token, "Bearer "), req.MethodArn)
 	}
 	q, _ := url.ParseQuery(req.RawQueryString)
-	do := q.Get("do")
-	if do == "" {
-		do = req.Query["do"]
+	param := func(name string) string { // payload 2.0, or 1.0 (REST)
+		if v := q.Get(name); v != "" {
+			return v
+		}
+		return req.Query[name]
 	}
+	do := param("do")
 	switch do {
 	case "panic":
 		panic("faulty handler panicked on purpose")
@@ -45,7 +48,7 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 		fmt.Println("exiting on purpose")
 		os.Exit(3)
 	case "sleep":
-		ms, _ := strconv.Atoi(q.Get("ms"))
+		ms, _ := strconv.Atoi(param("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	case "not-json":
 		return json.RawMessage(`{"statusCode": 200, "body": `), nil
