@@ -7,6 +7,10 @@
 // its last line, "mutation score: N% (killed K of M)".
 //
 // Usage: go run ./internal/tools/mutate [-workers N] [-reuse] ./pkg ...
+//
+// -reuse keeps gremlins' report of a package whose sources have not changed
+// since, and every result of a mutant of an unchanged file, except survivors
+// whose tests have changed.
 package main
 
 import (
@@ -76,7 +80,7 @@ func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
 	for _, pkg := range pkgs {
 		pkg = "./" + strings.TrimPrefix(pkg, "./")
 		reportFile := filepath.Join(out, strings.ReplaceAll(strings.TrimPrefix(pkg, "./"), "/", "_")+".json")
-		if !reuse {
+		if !reuse || !reportCurrent(reportFile, pkg) {
 			start := time.Now()
 			fmt.Printf("==> gremlins unleash %s\n", pkg)
 			cmd := exec.Command("go", "tool", "gremlins", "unleash", "--silent", "--workers", fmt.Sprint(workers), "--invert-logical", "-o", reportFile, pkg)
@@ -111,14 +115,18 @@ func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
 		fmt.Printf("==> testing the %d mutants gremlins did not (conditions of switch cases, mostly)\n", len(pending))
 		testMutants(pending, workers)
 	}
+	// gremlins' survivors and time-outs are tested again: survivors against
+	// tests written since its report and the tests outside the package that
+	// pin it down, time-outs with a generous limit (gremlins' limit is a
+	// multiple of the package's test time, too tight for small packages).
 	var again []*mutant
 	for i := range all {
-		if all[i].status == "LIVED" && alsoTestedBy[all[i].pkg] != nil {
+		if all[i].status == "LIVED" || all[i].status == "TIMED OUT" {
 			again = append(again, &all[i])
 		}
 	}
 	if len(again) > 0 {
-		fmt.Printf("==> testing the %d surviving mutants of packages that other tests also pin down\n", len(again))
+		fmt.Printf("==> testing again the %d mutants gremlins saw survive or time out\n", len(again))
 		testMutants(again, workers)
 	}
 	eq, err := readEquivalents(equivalentsFile)
@@ -220,13 +228,21 @@ func testMutants(ms []*mutant, workers int) {
 	defer os.RemoveAll(dir)
 	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
+	var progress sync.Mutex
+	done := 0
 	for i, m := range ms {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			id := m.id()
 			m.status = testOne(m, filepath.Join(dir, fmt.Sprint(i)))
+			// One line per mutant: a run of this phase can take most of an hour.
+			progress.Lock()
+			done++
+			fmt.Printf("    [%d/%d] %s %s\n", done, len(ms), id, m.status)
+			progress.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -254,22 +270,75 @@ func testOne(m *mutant, dir string) string {
 	}
 	sum := sha256.Sum256(src)
 	key := fmt.Sprintf("%s %x %s", m.id(), sum[:8], m.status)
-	if m.status == "LIVED" {
-		key += " " + strings.Join(alsoTestedBy[m.pkg], " ")
-	}
+	// A kill stands while the mutated file is unchanged; a survivor is tested
+	// again whenever the tests that ran it change.
+	tests := testsDigest(m.pkg)
 	results.Lock()
 	prev, ok := results.m[key]
 	results.Unlock()
-	if ok {
-		return prev
+	if ok && (prev != "LIVED" && !strings.HasPrefix(prev, "LIVED ") || prev == "LIVED "+tests) {
+		return strings.Fields(prev)[0]
 	}
 	status := testMutated(m, src, dir)
 	results.Lock()
 	results.m[key] = status
+	if status == "LIVED" {
+		results.m[key] = "LIVED " + tests
+	}
 	data, _ := json.Marshal(results.m)
 	os.WriteFile(results.path, data, 0o644)
 	results.Unlock()
 	return status
+}
+
+// reportCurrent: gremlins' report is newer than every source file of the
+// package (its mutants' positions still hold).
+func reportCurrent(reportFile, pkg string) bool {
+	info, err := os.Stat(reportFile)
+	if err != nil {
+		return false
+	}
+	sources, _ := filepath.Glob(filepath.Join(strings.TrimPrefix(pkg, "./"), "*.go"))
+	for _, f := range sources {
+		if st, err := os.Stat(f); err == nil && !strings.HasSuffix(f, "_test.go") && st.ModTime().After(info.ModTime()) {
+			return false
+		}
+	}
+	return true
+}
+
+// testsDigest hashes the test files and test data of the directories whose
+// tests run against a package's mutants.
+func testsDigest(pkg string) string {
+	h := sha256.New()
+	for _, dir := range testDirs(pkg) {
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return nil
+			case d.IsDir() && path != dir && !strings.Contains(path, "testdata"):
+				return filepath.SkipDir
+			case d.IsDir():
+				return nil
+			case strings.HasSuffix(path, "_test.go") || strings.Contains(path, "testdata"):
+				if data, err := os.ReadFile(path); err == nil {
+					fmt.Fprintf(h, "%s %d\n", path, len(data))
+					h.Write(data)
+				}
+			}
+			return nil
+		})
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)[:8])
+}
+
+// testDirs are the package's directory and those of alsoTestedBy.
+func testDirs(pkg string) []string {
+	dirs := []string{strings.TrimPrefix(pkg, "./")}
+	if more := alsoTestedBy[pkg]; len(more) > 0 {
+		dirs = append(dirs, strings.TrimPrefix(more[0], "./"))
+	}
+	return dirs
 }
 
 func testMutated(m *mutant, src []byte, dir string) string {
@@ -285,23 +354,29 @@ func testMutated(m *mutant, src []byte, dir string) string {
 	if os.WriteFile(file, mutated, 0o644) != nil || os.WriteFile(overlay, ov, 0o644) != nil {
 		return "NOT VIABLE"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	args := []string{"test", "-count=1", "-overlay=" + overlay, m.pkg}
-	if m.status == "LIVED" {
-		args = append([]string{"test", "-count=1", "-overlay=" + overlay}, alsoTestedBy[m.pkg]...)
+	// The package's own tests first; what survives them runs against the
+	// tests outside it that pin it down.
+	runs := [][]string{{m.pkg}}
+	if more := alsoTestedBy[m.pkg]; len(more) > 0 {
+		runs = append(runs, more)
 	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	out, err := cmd.CombinedOutput()
-	switch {
-	case ctx.Err() != nil:
-		return "TIMED OUT"
-	case err == nil:
-		return "LIVED"
-	case strings.Contains(string(out), "[build failed]") || strings.Contains(string(out), "[setup failed]"):
-		return "NOT VIABLE"
+	for _, run := range runs {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-count=1", "-timeout=8m", "-overlay=" + overlay}, run...)...)
+		out, err := cmd.CombinedOutput()
+		timedOut := ctx.Err() != nil || strings.Contains(string(out), "panic: test timed out")
+		cancel()
+		switch {
+		case timedOut:
+			return "TIMED OUT"
+		case err == nil:
+			continue
+		case strings.Contains(string(out), "[build failed]") || strings.Contains(string(out), "[setup failed]"):
+			return "NOT VIABLE"
+		}
+		return "KILLED"
 	}
-	return "KILLED"
+	return "LIVED"
 }
 
 // apply replaces the token at the mutant's position as its mutator says.
