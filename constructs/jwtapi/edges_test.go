@@ -25,6 +25,47 @@ func TestIdentitySourceNeedsAName(t *testing.T) {
 	}
 }
 
+// TestIdentitySourcesAccepted: an HTTP API's authorizer reads a named header
+// or query parameter; a REST API's TOKEN authorizer only a header.
+func TestIdentitySourcesAccepted(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		rest bool
+		ok   bool
+	}{
+		{"$request.header.X-Token", false, true},
+		{"$request.querystring.token", false, true},
+		{"$request.header.X-Token", true, true},
+		{"$request.querystring.token", true, false},
+	} {
+		p := validProps()
+		p.IdentitySource = tt.src
+		var err error
+		if tt.rest {
+			_, err = jwtapi.NewRestApi(newStack(), "Api", &jwtapi.RestApiProps{ApiProps: p.ApiProps})
+		} else {
+			_, err = jwtapi.NewHttpApi(newStack(), "Api", p)
+		}
+		if (err == nil) != tt.ok || err != nil && !strings.Contains(err.Error(), "IdentitySource") {
+			t.Errorf("IdentitySource %q (REST %v): err = %v, want accepted %v", tt.src, tt.rest, err, tt.ok)
+		}
+	}
+}
+
+// TestAuthorizersOfOneIssuer: two authorizers of the same issuer for
+// different audiences are two ways in, not a mistake.
+func TestAuthorizersOfOneIssuer(t *testing.T) {
+	p := validProps()
+	p.Authorizers = []jwtapi.JwtAuthorizer{
+		{Name: "web", Auth0Domain: "example.us.auth0.com", Audiences: []string{"https://api.example.com"}},
+		{Name: "partners", Auth0Domain: "example.us.auth0.com", Audiences: []string{"https://partners.example.com"}},
+	}
+	p.Auth0Domain, p.Audiences = "", nil
+	if _, err := jwtapi.NewHttpApi(newStack(), "Api", p); err != nil {
+		t.Errorf("two audiences of one issuer: %v", err)
+	}
+}
+
 // TestRestRulesOfEveryShape: a REST route's rule reaches the authorizer
 // whatever mix of scopes, permissions and claims it holds, and the stage
 // is "api" unless named.

@@ -81,6 +81,9 @@ func TestLimitsAtTheirEdges(t *testing.T) {
 		{"any origin", ApiProps{Routes: routes, Cors: &Cors{AllowOrigins: []string{"*"}}}, false},
 		{"any origin with credentials", ApiProps{Routes: routes, Cors: &Cors{AllowOrigins: []string{"*"}, AllowCredentials: true}}, true},
 		{"an origin with credentials", ApiProps{Routes: routes, Cors: &Cors{AllowOrigins: []string{"https://app.example.com"}, AllowCredentials: true}}, false},
+		{"any method", ApiProps{Routes: routes, Cors: &Cors{AllowOrigins: []string{"*"}, AllowMethods: []string{"*"}}}, false},
+		{"listed methods", ApiProps{Routes: routes, Cors: &Cors{AllowOrigins: []string{"*"}, AllowMethods: []string{"GET", "DELETE"}}}, false},
+		{"a made-up method", ApiProps{Routes: routes, Cors: &Cors{AllowOrigins: []string{"*"}, AllowMethods: []string{"GET", "FETCH"}}}, true},
 	} {
 		check(tt.name, validateAPI(&tt.p), tt.bad)
 	}

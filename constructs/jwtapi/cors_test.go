@@ -1,0 +1,122 @@
+package jwtapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+
+	"github.com/jwtapi/jwtapi/constructs/jwtapi"
+)
+
+// TestCorsDefaultsAndChoices: a Cors with only its origins gets the
+// documented defaults in the template (every method, the authorization and
+// content-type headers, 10 minutes, nothing exposed); what the props set
+// replaces them, on HTTP and REST APIs.
+func TestCorsDefaultsAndChoices(t *testing.T) {
+	origins := []string{"https://app.example.com"}
+	chosen := &jwtapi.Cors{AllowOrigins: origins, AllowMethods: []string{"GET"}, AllowHeaders: []string{"x-team"},
+		ExposeHeaders: []string{"x-request-id"}, MaxAge: time.Minute}
+	for _, tt := range []struct {
+		name                     string
+		cors                     *jwtapi.Cors
+		methods, headers, expose string
+		maxAge                   float64
+	}{
+		{"defaults", &jwtapi.Cors{AllowOrigins: origins}, "GET,HEAD,OPTIONS,POST,PUT,PATCH,DELETE", "authorization,content-type", "", 600},
+		{"chosen", chosen, "GET", "x-team", "x-request-id", 60},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stack := newStack()
+			props := validProps()
+			props.Cors = tt.cors
+			if _, err := jwtapi.NewHttpApi(stack, "Http", props); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := jwtapi.NewRestApi(stack, "Rest", &jwtapi.RestApiProps{ApiProps: props.ApiProps}); err != nil {
+				t.Fatal(err)
+			}
+			var tpl struct {
+				Resources map[string]struct {
+					Type       string
+					Properties map[string]json.RawMessage
+				}
+			}
+			raw, _ := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+			if err := json.Unmarshal(raw, &tpl); err != nil {
+				t.Fatal(err)
+			}
+			sawHTTP, sawPreflight := false, false
+			for id, r := range tpl.Resources {
+				switch {
+				case r.Type == "AWS::ApiGatewayV2::Api":
+					sawHTTP = true
+					var c struct {
+						AllowMethods, AllowHeaders, ExposeHeaders []string
+						MaxAge                                    float64
+					}
+					json.Unmarshal(r.Properties["CorsConfiguration"], &c)
+					got := []string{strings.Join(c.AllowMethods, ","), strings.Join(c.AllowHeaders, ","), strings.Join(c.ExposeHeaders, ",")}
+					if got[0] != tt.methods || got[1] != tt.headers || got[2] != tt.expose || c.MaxAge != tt.maxAge {
+						t.Errorf("HTTP API CORS: methods %q headers %q expose %q max age %v; want %q %q %q %v",
+							got[0], got[1], got[2], c.MaxAge, tt.methods, tt.headers, tt.expose, tt.maxAge)
+					}
+				case r.Type == "AWS::ApiGateway::Method" && strings.Contains(string(r.Properties["HttpMethod"]), "OPTIONS"):
+					var integ struct {
+						IntegrationResponses []struct{ ResponseParameters map[string]string }
+					}
+					json.Unmarshal(r.Properties["Integration"], &integ)
+					if len(integ.IntegrationResponses) == 0 {
+						t.Fatalf("%s: no integration response", id)
+					}
+					sawPreflight = true
+					p := integ.IntegrationResponses[0].ResponseParameters
+					h := func(name string) string { return strings.Trim(p["method.response.header.Access-Control-"+name], "'") }
+					if h("Allow-Methods") != tt.methods || h("Allow-Headers") != tt.headers || h("Expose-Headers") != tt.expose ||
+						h("Max-Age") != fmt.Sprint(tt.maxAge) {
+						t.Errorf("REST preflight %s: %v; want methods %q headers %q expose %q max age %v", id, p, tt.methods, tt.headers, tt.expose, tt.maxAge)
+					}
+				}
+			}
+			if !sawHTTP || !sawPreflight {
+				t.Errorf("the template holds an HTTP API: %v, a REST preflight method: %v", sawHTTP, sawPreflight)
+			}
+		})
+	}
+}
+
+// TestCloseSilencesStandardError: jwtapi.Close sends what jsii prints at
+// exit to /dev/null instead of the terminal (run in a child process: Close
+// ends the jsii runtime).
+func TestCloseSilencesStandardError(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), closeChild+"=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("child: %v\n%s", err, stderr.String())
+	}
+	if got := stderr.String(); !strings.Contains(got, "before Close") || strings.Contains(got, "after Close") {
+		t.Errorf("standard error of a program calling Close: %q; want only what came before Close", got)
+	}
+}
+
+// closeChild makes the test binary, from TestMain, call Close between two
+// lines on standard error and exit.
+const closeChild = "JWTAPI_TEST_CLOSE_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(closeChild) != "" {
+		newStack() // start the jsii runtime, as an app does
+		fmt.Fprintln(os.Stderr, "before Close")
+		jwtapi.Close()
+		fmt.Fprintln(os.Stderr, "after Close")
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
