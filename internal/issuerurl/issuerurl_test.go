@@ -21,6 +21,9 @@ func TestCheck(t *testing.T) {
 		{"ftp://127.0.0.1/", false},
 		{"tenant.auth0.com", false},
 		{"https:opaque", false},
+		{"https:///no-host", false},
+		{"http:///no-host", false},
+		{"https://%zz/", false},
 		{"", false},
 	}
 	for _, tt := range tests {

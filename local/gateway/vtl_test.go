@@ -31,6 +31,17 @@ func TestRenderVTL(t *testing.T) {
 			t.Errorf("renderVTL(%q) = %q, %v; want %q", tt.tpl, got, err, tt.want)
 		}
 	}
+	// Operands quoted at one end only are not strings.
+	for _, op := range []string{`ab"`, `"ab`, `ab'`, `'ab`, `"`, `'`} {
+		if got, err := operand(op, lookup); !errors.Is(err, errVTL) {
+			t.Errorf("operand(%q) = %q, %v; want an unsupported-template error", op, got, err)
+		}
+	}
+	for op, want := range map[string]string{`"a$context.stage"`: "adev", `'$x'`: "$x", `""`: "", `''`: "", `42`: "42"} {
+		if got, err := operand(op, lookup); err != nil || got != want {
+			t.Errorf("operand(%q) = %q, %v; want %q", op, got, err, want)
+		}
+	}
 	delete(vars, "context.authorizer.code")
 	if got, _ := renderVTL(accessDenied, lookup); got != `{"error":"Forbidden.","code":"AUTH_ERROR"}` {
 		t.Errorf("ACCESS_DENIED without a code = %s", got)

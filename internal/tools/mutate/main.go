@@ -276,8 +276,11 @@ func testOne(m *mutant, dir string) string {
 	results.Lock()
 	prev, ok := results.m[key]
 	results.Unlock()
-	if ok && (prev != "LIVED" && !strings.HasPrefix(prev, "LIVED ") || prev == "LIVED "+tests) {
-		return strings.Fields(prev)[0]
+	switch {
+	case ok && prev == "LIVED "+tests:
+		return "LIVED"
+	case ok && prev != "LIVED" && !strings.HasPrefix(prev, "LIVED "):
+		return prev
 	}
 	status := testMutated(m, src, dir)
 	results.Lock()
