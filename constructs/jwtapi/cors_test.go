@@ -61,6 +61,9 @@ func TestCorsDefaultsAndChoices(t *testing.T) {
 						MaxAge                                    float64
 					}
 					json.Unmarshal(r.Properties["CorsConfiguration"], &c)
+					if has := strings.Contains(string(r.Properties["CorsConfiguration"]), "ExposeHeaders"); has != (tt.expose != "") {
+						t.Errorf("HTTP API CORS %s: ExposeHeaders present %v, want %v", r.Properties["CorsConfiguration"], has, tt.expose != "")
+					}
 					got := []string{strings.Join(c.AllowMethods, ","), strings.Join(c.AllowHeaders, ","), strings.Join(c.ExposeHeaders, ",")}
 					if got[0] != tt.methods || got[1] != tt.headers || got[2] != tt.expose || c.MaxAge != tt.maxAge {
 						t.Errorf("HTTP API CORS: methods %q headers %q expose %q max age %v; want %q %q %q %v",
@@ -76,6 +79,9 @@ func TestCorsDefaultsAndChoices(t *testing.T) {
 					}
 					sawPreflight = true
 					p := integ.IntegrationResponses[0].ResponseParameters
+					if _, has := p["method.response.header.Access-Control-Expose-Headers"]; has != (tt.expose != "") {
+						t.Errorf("REST preflight %s: Access-Control-Expose-Headers present %v, want %v", id, has, tt.expose != "")
+					}
 					h := func(name string) string { return strings.Trim(p["method.response.header.Access-Control-"+name], "'") }
 					if h("Allow-Methods") != tt.methods || h("Allow-Headers") != tt.headers || h("Expose-Headers") != tt.expose ||
 						h("Max-Age") != fmt.Sprint(tt.maxAge) {

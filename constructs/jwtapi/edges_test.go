@@ -142,3 +142,41 @@ func TestBuildsStayWithTheOutputFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultLogRetention: without LogRetention, function and access logs
+// are kept 30 days.
+func TestDefaultLogRetention(t *testing.T) {
+	stack := newStack()
+	if _, err := jwtapi.NewHttpApi(stack, "Api", validProps()); err != nil {
+		t.Fatal(err)
+	}
+	groups := assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::Logs::LogGroup"), nil)
+	if len(*groups) == 0 {
+		t.Fatal("no log groups in the template")
+	}
+	for id, g := range *groups {
+		props, _ := (*g)["Properties"].(map[string]any)
+		if props["RetentionInDays"] != float64(30) {
+			t.Errorf("log group %s keeps logs %v days, want 30", id, props["RetentionInDays"])
+		}
+	}
+}
+
+// TestImportPathHandlers: a handler named by import path must be a main
+// package the module can build.
+func TestImportPathHandlers(t *testing.T) {
+	for _, tt := range []struct {
+		handler, wantErr string
+	}{
+		{"github.com/jwtapi/jwtapi/functions/authorizer", ""},
+		{"github.com/jwtapi/jwtapi/authzspec", "is package authzspec"},
+		{"github.com/jwtapi/jwtapi/functions/nothing-here", "cannot be built"},
+	} {
+		p := validProps()
+		p.Routes["GET /imported"] = jwtapi.Route{Handler: tt.handler, Public: true}
+		_, err := jwtapi.NewHttpApi(newStack(), "Api", p)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("handler %s: err = %v, want %q", tt.handler, err, tt.wantErr)
+		}
+	}
+}
