@@ -159,14 +159,7 @@ func (i *Issuer) MintCognito(poolID string, o CognitoMintOptions) (string, error
 	if len(o.Groups) > 0 {
 		c["cognito:groups"] = o.Groups
 	}
-	for k, v := range o.Claims {
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-	}
-	return i.sign(c)
+	return i.sign(c, o.Claims)
 }
 
 func (i *Issuer) poolOf(w http.ResponseWriter, r *http.Request) (CognitoPool, bool) {

@@ -94,17 +94,19 @@ func (i *Issuer) Mint(o MintOptions) (string, error) {
 	if !o.NotBefore.IsZero() {
 		c["nbf"] = o.NotBefore.Unix()
 	}
-	for k, v := range o.Claims {
+	return i.sign(c, o.Claims)
+}
+
+// sign signs claims with the current key after applying overrides: a nil
+// value removes a claim, any other value sets it.
+func (i *Issuer) sign(c jwt.MapClaims, overrides map[string]any) (string, error) {
+	for k, v := range overrides {
 		if v == nil {
 			delete(c, k)
 		} else {
 			c[k] = v
 		}
 	}
-	return i.sign(c)
-}
-
-func (i *Issuer) sign(c jwt.MapClaims) (string, error) {
 	kid, key := i.keys.Signing()
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
 	t.Header["kid"] = kid

@@ -236,12 +236,11 @@ func testMutants(ms []*mutant, workers int) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			id := m.id()
 			m.status = testOne(m, filepath.Join(dir, fmt.Sprint(i)))
 			// One line per mutant: a run of this phase can take most of an hour.
 			progress.Lock()
 			done++
-			fmt.Printf("    [%d/%d] %s %s\n", done, len(ms), id, m.status)
+			fmt.Printf("    [%d/%d] %s %s\n", done, len(ms), m.id(), m.status)
 			progress.Unlock()
 		}()
 	}
@@ -310,9 +309,15 @@ func reportCurrent(reportFile, pkg string) bool {
 	return true
 }
 
+// digests holds testsDigest's answers: the tests do not change during a run.
+var digests sync.Map
+
 // testsDigest hashes the test files and test data of the directories whose
 // tests run against a package's mutants.
 func testsDigest(pkg string) string {
+	if d, ok := digests.Load(pkg); ok {
+		return d.(string)
+	}
 	h := sha256.New()
 	for _, dir := range testDirs(pkg) {
 		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
@@ -332,7 +337,9 @@ func testsDigest(pkg string) string {
 			return nil
 		})
 	}
-	return fmt.Sprintf("%x", h.Sum(nil)[:8])
+	d := fmt.Sprintf("%x", h.Sum(nil)[:8])
+	digests.Store(pkg, d)
+	return d
 }
 
 // testDirs are the package's directory and those of alsoTestedBy.
