@@ -246,8 +246,21 @@ func TestExternalLoopbackIssuer(t *testing.T) {
 	iss := testutil.NewIssuer(t, testutil.RSAJWK("ext", k.A))
 	addr, issuerAddr, state := testutil.FreeAddr(t), testutil.FreeAddr(t), t.TempDir()
 	s := serve(t, bin, "--addr", addr, "--issuer-addr", issuerAddr, "--cdk-out", cdkOut(t, iss.URL()), "--state", state, "--synth", "never")
-	if !strings.Contains(s.banner, "issuer     "+iss.URL()+" (tokens verified against its discovery document") || strings.Contains(s.banner, "embedded") {
+	if !strings.Contains(s.banner, "issuer     "+iss.URL()+" (tokens verified against its discovery document") || strings.Contains(s.banner, "(embedded") {
 		t.Errorf("banner:\n%s", s.banner)
+	}
+	// The machines pool's issuer (this server, path /local_machines) does
+	// not answer: the warning names the address for --issuer-addr, no path.
+	host := strings.TrimSuffix(strings.TrimPrefix(iss.URL(), "http://"), "/")
+	hint := "run with --issuer-addr " + host + "\n"
+	seen := s.banner
+	for deadline := time.After(10 * time.Second); !strings.Contains(seen, hint); {
+		select {
+		case l := <-s.lines:
+			seen += l + "\n"
+		case <-deadline:
+			t.Fatalf("no warning ending %q for the pool issuer that does not answer; output:\n%s", hint, seen)
+		}
 	}
 	if c, err := net.Dial("tcp", issuerAddr); err == nil {
 		c.Close()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -164,8 +165,10 @@ func (s *server) checkExternalIssuers() {
 			_, err := jwtverify.Discover(context.Background(), &http.Client{}, iss, jwtverify.DefaultFetchTimeout, jwtverify.DefaultMaxJWKSBytes)
 			if err != nil {
 				hint := ""
-				if strings.HasPrefix(iss, "http://") {
-					hint = fmt.Sprintf("; if it is meant to be the embedded issuer, run with --issuer-addr %s", strings.TrimSuffix(strings.TrimPrefix(iss, "http://"), "/"))
+				// --issuer-addr takes the host; the embedded issuer serves its
+				// Cognito-like pools under paths of that address.
+				if u, perr := url.Parse(iss); perr == nil && u.Scheme == "http" {
+					hint = "; if it is meant to be the embedded issuer, run with --issuer-addr " + u.Host
 				}
 				fmt.Fprintf(s.logs, "jwtapi-local: warning: the issuer %s does not answer (%v): its JWT routes answer 401 until it does%s\n", iss, err, hint)
 			}
