@@ -37,9 +37,9 @@ synth: deps
 	@echo "==> wrote the templates in cdk.out/ (JwtApi-$(STAGE), and JwtRestApi-$(STAGE) for deployable stages)"
 
 dev: deps
-	@echo "==> go build ./cmd/jwtapi-local, then jwtapi-local serve --stage $(DEV_STAGE): it synthesizes the app only when it changed (first time: about two minutes)"
-	@go build -o .local/bin/jwtapi-local ./cmd/jwtapi-local
-	@exec .local/bin/jwtapi-local serve --stage $(DEV_STAGE) $(DEV_SYNTH_FLAGS)
+	@echo "==> go build ./cmd/jwtapi, then jwtapi dev --stage $(DEV_STAGE): it synthesizes the app only when it changed (first time: about two minutes)"
+	@go build -o .local/bin/jwtapi ./cmd/jwtapi
+	@exec .local/bin/jwtapi dev --stage $(DEV_STAGE) $(DEV_SYNTH_FLAGS)
 
 test: deps
 	@echo "==> go mod tidy -diff (go.mod and go.sum must be tidy)"
@@ -56,8 +56,8 @@ bench: deps
 	@go test ./jwtverify ./local/... ./functions/authorizer -run '^$$' -bench . -benchtime 3s
 
 load: deps
-	@echo "==> go build ./cmd/jwtapi-local, then a wrk load test of the local stage (synthesized only if the app changed)"
-	@go build -o .local/bin/jwtapi-local ./cmd/jwtapi-local
+	@echo "==> go build ./cmd/jwtapi, then a wrk load test of the local stage (synthesized only if the app changed)"
+	@go build -o .local/bin/jwtapi ./cmd/jwtapi
 	@scripts/load.sh
 
 startup: deps
@@ -99,10 +99,10 @@ diff: deps not-local
 destroy: deps not-local
 	$(CDK) destroy -c stage=$(STAGE) $(if $(FORCE),--force) $(STACKS)
 
-# make smoke STAGE=dev checks a deployed stage (URL from cdk.out/outputs-dev.json,
-# or URL=); STAGE=local checks the APIs `make dev` serves.
+# make smoke STAGE=dev checks a deployed stage (the URLs from the outputs file
+# make deploy wrote); STAGE=local checks the APIs `make dev` serves.
 smoke: deps
-	@go run ./cmd/jwtapi-smoke --stage $(STAGE) $(if $(URL),--url $(URL)) $(if $(REST_URL),--rest-url $(REST_URL))
+	@go run ./cmd/jwtapi smoke --stage $(STAGE) $(if $(filter local,$(STAGE)),--local,--outputs cdk.out/outputs-$(STAGE).json)
 
 clean:
 	rm -rf cdk.out .local

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,12 +17,20 @@ import (
 // role, which cfn-lint reports as redundant but is harmless.
 const CDKRedundantDependsOn = "CDK writes a DependsOn on a function's role and policy beside the GetAtt of the role; the duplicate ordering is harmless"
 
+// DefaultIgnored are the cfn-lint rules CfnLint ignores unless ignore
+// names them: findings every CDK template has and that are harmless.
+var DefaultIgnored = map[string]string{"W3005": CDKRedundantDependsOn}
+
 // CfnLint validates the templates against CloudFormation's resource
 // schemas with cfn-lint, found on PATH, in one run. Every error, warning
 // or informational finding fails the test, except the rules in ignore,
-// each with its reason (an empty reason is itself a failure).
+// each with its reason (an empty reason is itself a failure), and those of
+// DefaultIgnored.
 func CfnLint(t testing.TB, ignore map[string]string, templates ...*Template) {
 	t.Helper()
+	all := maps.Clone(DefaultIgnored)
+	maps.Copy(all, ignore)
+	ignore = all
 	for rule, reason := range ignore {
 		if len(strings.Fields(reason)) < MinReasonWords {
 			t.Errorf("cfn-lint rule %s is ignored with the reason %q: say why in at least %d words", rule, reason, MinReasonWords)

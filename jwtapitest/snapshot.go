@@ -30,22 +30,28 @@ func (tpl *Template) Normalized() []byte {
 
 // Snapshot compares the template with the golden file, asset hashes
 // masked. With `go test -update` it writes the file instead; review the
-// diff before committing it.
+// diff before committing it. A golden file that does not exist yet is
+// written by the first run, which says so (a new stack's first snapshot);
+// under CI (CI=true, as CI services set it) it is a failure instead, so a
+// snapshot that was never committed cannot pass unnoticed.
 func (tpl *Template) Snapshot(t testing.TB, golden string) {
 	t.Helper()
 	got := tpl.Normalized()
-	if *update {
+	want, err := os.ReadFile(golden)
+	switch {
+	case os.IsNotExist(err) && inCI():
+		t.Fatalf("%s has no golden file %s (CI=%s): run go test with -update to write it, then review and commit it", tpl.Name, golden, os.Getenv("CI"))
+	case os.IsNotExist(err) || *update:
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if !*update {
+			t.Logf("wrote the first snapshot of %s to %s: review and commit it", tpl.Name, golden)
+		}
 		return
-	}
-	want, err := os.ReadFile(golden)
-	if os.IsNotExist(err) {
-		t.Fatalf("%s has no golden file %s yet: run go test with -update to write it, then review and commit it", tpl.Name, golden)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +60,12 @@ func (tpl *Template) Snapshot(t testing.TB, golden string) {
 		t.Errorf("the template of %s differs from %s:\n%s\nIf the change is intended, run go test with -update and review the diff.",
 			tpl.Name, golden, lineDiff(string(want), string(got)))
 	}
+}
+
+// inCI tells whether the tests run under CI, as CI services say.
+func inCI() bool {
+	v := strings.ToLower(os.Getenv("CI"))
+	return v != "" && v != "false" && v != "0"
 }
 
 // lineDiff shows both versions around the first differing line.

@@ -62,7 +62,7 @@ first200() {
   echo "$end - $start" | bc
 }
 
-echo "==> warming up: one make dev (builds jwtapi-local, synthesizes if the app changed)"
+echo "==> warming up: one make dev (builds jwtapi, synthesizes if the app changed)"
 a=$(port)
 first200 "http://127.0.0.1:$a/public" make -s dev ADDR=127.0.0.1:$a >/dev/null
 ours=() theirs=()

@@ -3,6 +3,7 @@ package test
 import (
 	"bufio"
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -21,8 +22,8 @@ import (
 
 // consumerModule copies testdata/consumer, another team's CDK app reusing
 // the construct, into a module of its own that requires this one (through
-// a replace, as README's "Reusing the construct" says) with jwtapi-local as
-// a tool.
+// a replace, as README's "Reusing the construct" says) with jwtapi as a
+// tool, tidied as a user's module is.
 func consumerModule(t *testing.T) string {
 	t.Helper()
 	root, _ := filepath.Abs("..")
@@ -38,13 +39,13 @@ func consumerModuleAt(t *testing.T, root string) string {
 		t.Fatal(err)
 	}
 	gomod := "module example.com/orders\n\ngo 1.26\n\nrequire github.com/jwtapi/jwtapi v0.0.0\n\nreplace github.com/jwtapi/jwtapi => " + root +
-		"\n\ntool github.com/jwtapi/jwtapi/cmd/jwtapi-local\n"
+		"\n\ntool github.com/jwtapi/jwtapi/cmd/jwtapi\n\nignore ./node_modules\n"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tidy := exec.Command("go", "mod", "tidy")
 	tidy.Dir = dir
-	tidy.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	tidy.Env = append(os.Environ(), "GOWORK=off")
 	if out, err := tidy.CombinedOutput(); err != nil {
 		t.Fatalf("go mod tidy in the consumer module: %v\n%s", err, out)
 	}
@@ -119,20 +120,27 @@ func get(t *testing.T, url, token string) (int, map[string]any) {
 }
 
 // TestConsumerModuleLocalMode serves another module's app as its developers
-// would, with `go run github.com/jwtapi/jwtapi/cmd/jwtapi-local serve` and
-// nothing of this repository but the module: its stack has no stage in its
-// name, it has no issuer.json and no Makefile. Then it edits the app's
-// routes while jwtapi-local runs.
+// would, with `go tool jwtapi dev` and nothing of this repository but the
+// module: its stack has no stage in its name, it has no issuer.json and no
+// Makefile, its go.mod is tidy and it uses the Lambda authorizer. Tokens
+// come from `go tool jwtapi token` without flags. Then it edits the app's
+// routes while jwtapi dev runs.
 func TestConsumerModuleLocalMode(t *testing.T) {
 	dir := consumerModule(t)
 	addr, issuerAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	root, _ := filepath.Abs("..")
-	cmd := exec.Command("go", "run", "github.com/jwtapi/jwtapi/cmd/jwtapi-local", "serve", "--addr", addr, "--issuer-addr", issuerAddr,
-		"-c", "issuer=http://"+issuerAddr+"/")
-	cmd.Dir = dir
 	// The CDK CLI on PATH, as a developer with `npm install -g aws-cdk` has it.
 	cdk := testutil.NodeModule(t, root, ".bin/cdk")
-	cmd.Env = append(os.Environ(), "GOWORK=off", "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	env := append(os.Environ(), "GOWORK=off", "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// The developers synthesize their app themselves first, with their own
+	// -c value; jwtapi dev then serves that assembly, and keeps the value.
+	synth := exec.Command(cdk, "synth", "--quiet", "-c", "issuer=http://"+issuerAddr+"/")
+	synth.Dir, synth.Env = dir, env
+	if out, err := synth.CombinedOutput(); err != nil {
+		t.Fatalf("cdk synth in the consumer module: %v\n%s", err, out)
+	}
+	cmd := exec.Command("go", "tool", "jwtapi", "dev", "--addr", addr, "--issuer-addr", issuerAddr)
+	cmd.Dir, cmd.Env = dir, env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
@@ -147,15 +155,21 @@ func TestConsumerModuleLocalMode(t *testing.T) {
 		case <-done:
 		case <-time.After(15 * time.Second):
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			t.Error("jwtapi-local did not stop within 15 s of Ctrl-C")
+			t.Error("jwtapi dev did not stop within 15 s of Ctrl-C")
 		}
 	}()
 	w := watchLines(out)
 	w.waitFor(t, 0, "Ready in", 6*time.Minute)
+	w.waitFor(t, 0, "jwtapi: serving cdk.out as it was synthesized (-c issuer=http://"+issuerAddr+"/)", time.Second)
+	w.mu.Lock()
+	if all := strings.Join(w.lines, "\n"); strings.Contains(all, "synthesizing the app") {
+		t.Errorf("jwtapi dev synthesized an assembly that was current:\n%s", all)
+	}
+	w.mu.Unlock()
 	_, tokenLine := w.waitFor(t, 0, "export TOKEN=", time.Second)
 	_, token, _ := strings.Cut(tokenLine, "export TOKEN=")
 	w.waitFor(t, 0, "(embedded; built-in demo users and clients", time.Second)
-	w.waitFor(t, 0, "go run github.com/jwtapi/jwtapi/cmd/jwtapi-local token --help", time.Second)
+	w.waitFor(t, 0, "go tool jwtapi token (--help for its flags)", time.Second)
 
 	var endpoints map[string]struct{ URL, Kind, Name string }
 	b, err := os.ReadFile(filepath.Join(dir, ".local", "endpoints.json"))
@@ -202,24 +216,34 @@ func TestConsumerModuleLocalMode(t *testing.T) {
 		t.Errorf("DELETE /v1/orders/42 with the demo admin's delete:orders permission: %v %v", res, err)
 	}
 
-	// The token command's audience is the served APIs'.
-	tok := exec.Command("go", "run", "github.com/jwtapi/jwtapi/cmd/jwtapi-local", "token", "--issuer-addr", issuerAddr, "--scope", "read:orders")
+	// jwtapi token without flags: the running dev's issuer, the served
+	// APIs' audience, what every route asks for (the REST DELETE's
+	// permission included).
+	tok := exec.Command("go", "tool", "jwtapi", "token")
 	tok.Dir, tok.Env = dir, cmd.Env
 	minted, err := tok.Output()
 	if err != nil {
-		t.Fatalf("jwtapi-local token: %v", err)
+		t.Fatalf("jwtapi token: %v", err)
 	}
-	if status, _ := get(t, httpURL+"orders/7", strings.TrimSpace(string(minted))); status != 200 {
-		t.Errorf("a token from jwtapi-local token: %d, want 200", status)
+	fresh := strings.TrimSpace(string(minted))
+	if status, _ := get(t, httpURL+"orders/7", fresh); status != 200 {
+		t.Errorf("a token from jwtapi token: %d, want 200", status)
+	}
+	req, _ = http.NewRequest("DELETE", restURL+"orders/8", nil)
+	req.Header.Set("authorization", "Bearer "+fresh)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Errorf("DELETE /v1/orders/8 with a token from jwtapi token: %v %v", res, err)
 	}
 
-	// An edit of the app's routes is served without a restart.
+	// An edit of the app's routes is served without a restart, synthesized
+	// with the developers' -c value: the new route trusts the same issuer.
 	routes := filepath.Join(dir, "routes.go")
 	original, _ := os.ReadFile(routes)
 	edited := strings.Replace(string(original), `"GET /health":`, `"GET /orders/{id}/items": {Handler: "handlers/orders", Scopes: []string{"read:orders"}},
 		"GET /health":`, 1)
 	from := w.count()
 	os.WriteFile(routes, []byte(edited), 0o644)
+	w.waitFor(t, from, "-c issuer=http://"+issuerAddr+"/", 3*time.Minute)
 	w.waitFor(t, from, "+ GET /orders/{id}/items", 3*time.Minute)
 	if status, body := get(t, httpURL+"orders/9/items", token); status != 200 || body["route"] != "GET /orders/{id}/items" {
 		t.Errorf("the new route: %d %v", status, body)
@@ -246,34 +270,46 @@ func TestConsumerModuleLocalMode(t *testing.T) {
 // TestAssetHashIgnoresWhereModulesAreCheckedOut: a handler importing this
 // module, built in two consumer modules that replace it by two different
 // checkout folders, gets the same asset hash, though Go records each folder
-// in the binary: two machines, or a laptop and CI, do not redeploy an
-// unchanged function.
+// in the binary's build information (kept for auditing): two machines, or a
+// laptop and CI, do not redeploy an unchanged function. An edit of the
+// handler changes the hash.
 func TestAssetHashIgnoresWhereModulesAreCheckedOut(t *testing.T) {
 	root, _ := filepath.Abs("..")
 	other := filepath.Join(t.TempDir(), "another-checkout-of-jwtapi")
 	if err := os.Symlink(root, other); err != nil {
 		t.Fatal(err)
 	}
-	var bins []string
+	ctx := context.Background()
+	var hashes []string
+	var dirs []string
 	for _, checkout := range []string{root, other} {
 		dir := consumerModuleAt(t, checkout)
 		bin := filepath.Join(t.TempDir(), "bootstrap")
-		if err := gobuild.Build(context.Background(), dir, "handlers/orders", gobuild.Lambda("arm64"), bin); err != nil {
+		if err := gobuild.Build(ctx, dir, "handlers/orders", gobuild.Lambda("arm64"), bin); err != nil {
 			t.Fatal(err)
 		}
-		bins = append(bins, bin)
+		info, err := buildinfo.ReadFile(bin)
+		if err != nil || info.Path != "example.com/orders/handlers/orders" {
+			t.Errorf("the handler's build information: %v %v, want its main package example.com/orders/handlers/orders", info, err)
+		}
+		h, err := gobuild.InputHash(ctx, dir, "handlers/orders", gobuild.Lambda("arm64"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes, dirs = append(hashes, h), append(dirs, dir)
 	}
-	ha, err := gobuild.ContentHash(bins[0])
-	if err != nil {
-		t.Fatal(err)
+	if hashes[0] != hashes[1] {
+		t.Errorf("asset hashes differ between checkouts: %s and %s", hashes[0], hashes[1])
 	}
-	hb, _ := gobuild.ContentHash(bins[1])
-	if ha != hb {
-		t.Errorf("asset hashes differ between checkouts: %s and %s", ha, hb)
+	main := filepath.Join(dirs[0], "handlers", "orders", "main.go")
+	src, _ := os.ReadFile(main)
+	os.WriteFile(main, append(src, []byte("\n// an edit\n")...), 0o644)
+	if h, _ := gobuild.InputHash(ctx, dirs[0], "handlers/orders", gobuild.Lambda("arm64")); h == hashes[0] {
+		t.Error("an edit of the handler left its asset hash unchanged")
 	}
 }
 
-// watchPeriod is how often jwtapi-local looks at the app's sources.
+// watchPeriod is how often jwtapi dev looks at the app's sources.
 const watchPeriod = time.Second
 
 // TestConsumerModuleTestKit runs another module's own tests, written with
@@ -285,7 +321,7 @@ func TestConsumerModuleTestKit(t *testing.T) {
 	goTest := func() (string, error) {
 		cmd := exec.Command("go", "test", ".")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		cmd.Env = append(os.Environ(), "GOWORK=off")
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}

@@ -24,9 +24,8 @@ func TestCfnLint(t *testing.T) {
 	for _, stage := range []string{"dev", "prod"} {
 		deployable = append(deployable, synthStage(t, stage).tpl, synthRest(t, stage).tpl)
 	}
-	ignore := map[string]string{"W3005": jwtapitest.CDKRedundantDependsOn}
-	jwtapitest.CfnLint(t, ignore, deployable...)
-	ignore["W8003"] = "the local stage's deploy-refusal rule is a condition that is always false on purpose, so that CloudFormation refuses every deploy of it"
+	jwtapitest.CfnLint(t, nil, deployable...)
+	ignore := map[string]string{"W8003": "the local stage's deploy-refusal rule is a condition that is always false on purpose, so that CloudFormation refuses every deploy of it"}
 	jwtapitest.CfnLint(t, ignore, synthStage(t, "local").tpl, synthRest(t, "local").tpl)
 }
 
@@ -137,9 +136,20 @@ func TestKitOnlyPublicRoutesOpen(t *testing.T) {
 func TestKitSnapshot(t *testing.T) {
 	hash := strings.Repeat("ab", 32)
 	tpl := jwtapitest.FromJSON(t, "Snap", jsonValue(t, `{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "`+hash+`.zip"}}}}}`))
-	golden := filepath.Join(t.TempDir(), "snap.template.json")
+	golden := filepath.Join(t.TempDir(), "testdata", "snap.template.json")
+	// Under CI a missing golden file fails; elsewhere the first run writes it.
+	t.Setenv("CI", "true")
 	record(t, func(tb testing.TB) { tpl.Snapshot(tb, golden) }).has(t, "no golden file", "-update")
-	os.WriteFile(golden, tpl.Normalized(), 0o644)
+	if _, err := os.Stat(golden); err == nil {
+		t.Fatalf("under CI the missing golden file was written")
+	}
+	t.Setenv("CI", "")
+	if r := record(t, func(tb testing.TB) { tpl.Snapshot(tb, golden) }); len(r.errs) != 0 {
+		t.Errorf("first run without CI: %v", r.errs)
+	}
+	if b, err := os.ReadFile(golden); err != nil || string(b) != string(tpl.Normalized()) {
+		t.Fatalf("the first run did not write the snapshot: %v %s", err, b)
+	}
 	if r := record(t, func(tb testing.TB) { tpl.Snapshot(tb, golden) }); len(r.errs) != 0 {
 		t.Errorf("identical template: %v", r.errs)
 	}
@@ -192,6 +202,17 @@ func TestKitCfnLint(t *testing.T) {
 	bad := jwtapitest.FromJSON(t, "Bad", jsonValue(t, `{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeoutz": 30}}}}`))
 	record(t, func(tb testing.TB) { jwtapitest.CfnLint(tb, nil, bad) }).has(t, "cfn-lint E3002 in Bad", "VisibilityTimeoutz")
 	record(t, func(tb testing.TB) { jwtapitest.CfnLint(tb, map[string]string{"E3002": "fine"}, bad) }).has(t, `rule E3002 is ignored with the reason "fine"`)
+	// CDK's redundant DependsOn (W3005) is ignored by default, and only it.
+	redundant := jwtapitest.FromJSON(t, "Redundant", jsonValue(t, `{"Resources": {
+		"Q": {"Type": "AWS::SQS::Queue"},
+		"T": {"Type": "AWS::SNS::Topic", "DependsOn": ["Q"], "Properties": {"DisplayName": {"Fn::GetAtt": ["Q", "QueueName"]}}}}}`))
+	if r := record(t, func(tb testing.TB) { redundant.CfnLint(tb, nil) }); len(r.errs) != 0 {
+		t.Errorf("W3005 with the default ignores: %v", r.errs)
+	}
+	saved := jwtapitest.DefaultIgnored
+	jwtapitest.DefaultIgnored = map[string]string{}
+	record(t, func(tb testing.TB) { redundant.CfnLint(tb, nil) }).has(t, "cfn-lint W3005 in Redundant")
+	jwtapitest.DefaultIgnored = saved
 	t.Setenv("PATH", t.TempDir())
 	r := record(t, func(tb testing.TB) { bad.CfnLint(tb, nil) })
 	if !r.fatal {

@@ -91,7 +91,7 @@ func TestRestStage(t *testing.T) {
 				t.Errorf("deploy-refusal rule present = %v, want %v", localRule, s.stage.Local)
 			}
 			if s.template["Metadata"].(map[string]any)["jwtapi:stage"] != stage {
-				t.Errorf("template metadata %v, want the stage marked for jwtapi-local", s.template["Metadata"])
+				t.Errorf("template metadata %v, want the stage marked for jwtapi dev", s.template["Metadata"])
 			}
 			out := s.template["Outputs"].(map[string]any)["RestApiEndpoint"]
 			if b, _ := json.Marshal(out); !strings.Contains(string(b), "execute-api") {

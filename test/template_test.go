@@ -1,6 +1,7 @@
 package test
 
 import (
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -247,18 +248,36 @@ func TestOutputsAndNames(t *testing.T) {
 				t.Errorf("deploy-refusal rule present = %v, want %v", localRule, s.stage.Local)
 			}
 			if s.template["Metadata"].(map[string]any)["jwtapi:stage"] != stage {
-				t.Errorf("template metadata %v, want the stage marked for jwtapi-local", s.template["Metadata"])
+				t.Errorf("template metadata %v, want the stage marked for jwtapi dev", s.template["Metadata"])
 			}
 		})
 	}
 }
 
-// TestAssetHashesAreContentHashes checks that every function's code is the
-// built bootstrap, addressed by its content hash.
-func TestAssetHashesAreContentHashes(t *testing.T) {
-	keys := assetDirs(t, filepath.Join(outRoot, "dev"), synthStage(t, "dev"))
+// TestAssetsCarryBuildInfo checks that every function's code is the built
+// bootstrap, addressed by a content hash, and that the binary carries Go's
+// module build information (what `go version -m` and `govulncheck -mode=binary`
+// read): its main package and the modules linked in.
+func TestAssetsCarryBuildInfo(t *testing.T) {
+	outdir := filepath.Join(outRoot, "dev")
+	keys := assetDirs(t, outdir, synthStage(t, "dev"))
 	if want := len(stacks.ExampleRoutes()) + 1; len(keys) != want {
 		t.Errorf("%d assets, want %d", len(keys), want)
+	}
+	for _, key := range keys {
+		bin := filepath.Join(outdir, "asset."+strings.TrimSuffix(key, ".zip"), "bootstrap")
+		info, err := buildinfo.ReadFile(bin)
+		if err != nil {
+			t.Errorf("%s: no build information: %v", bin, err)
+			continue
+		}
+		deps := map[string]bool{}
+		for _, d := range info.Deps {
+			deps[d.Path] = true
+		}
+		if !strings.HasPrefix(info.Path, "github.com/jwtapi/jwtapi/functions/") || info.Main.Path != "github.com/jwtapi/jwtapi" || !deps["github.com/aws/aws-lambda-go"] {
+			t.Errorf("%s: build info names %s of %s with deps %v; want a handler of github.com/jwtapi/jwtapi linking aws-lambda-go", bin, info.Path, info.Main.Path, deps)
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package jwtapi
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,6 +16,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/jwtapi/jwtapi/authzspec"
+	"github.com/jwtapi/jwtapi/functions/authz"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 )
 
@@ -228,6 +231,9 @@ func (c *core) authorizerFunction(a issuerAuth) (awslambda.Function, error) {
 		// secret never appears in the template or in cdk.out.
 		cfg.HMACSecret = *awscdk.SecretValue_SecretsManager(jsii.String(la.HMACSecretName), nil).UnsafeUnwrap()
 	}
+	if err := checkAuthorizerConfig(cfg); err != nil {
+		return nil, err
+	}
 	scope := constructs.NewConstruct(c.scope, jsii.String(c.authorizerID("LambdaAuthorizer", a)))
 	fn, err := c.goFunction(scope, "JWT Lambda authorizer", la.Handler, 0, 0, cfg.Env())
 	if err == nil {
@@ -235,6 +241,27 @@ func (c *core) authorizerFunction(a issuerAuth) (awslambda.Function, error) {
 		c.rules[a.name] = authzspec.Rules{}
 	}
 	return fn, err
+}
+
+// checkAuthorizerConfig loads cfg as the Go Lambda authorizer will at its
+// init (authz.New): a configuration it would refuse in AWS, answering 500
+// to every request, is an error at synth instead.
+//
+// It also makes this package import the authorizer's code, which matters
+// to a module reusing the construct: the authorizer is built inside that
+// module during synth, and `go mod tidy` there keeps in go.sum only what
+// the module's own packages import. Through this import the authorizer's
+// dependencies (aws-lambda-go, golang-jwt, keyfunc, jwkset) stay listed.
+func checkAuthorizerConfig(cfg authzspec.Config) error {
+	if cfg.HMACSecret != "" {
+		// A Secrets Manager reference, resolved at deploy time: its value is
+		// not known here, only that one is configured.
+		cfg.HMACSecret = strings.Repeat("x", 32)
+	}
+	if _, err := authz.New(cfg, io.Discard); err != nil {
+		return propError("LambdaAuthorizer", "%v", err)
+	}
+	return nil
 }
 
 // authorizerID is the construct id of something made for an authorizer:

@@ -1,18 +1,24 @@
 package jwtapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/jwtapi/jwtapi/internal/cfnmeta"
 )
 
 // Synth synthesizes app. What jsii raises during synth (a failed
 // validation, a cdk-nag error) comes back as an error carrying its message,
-// not as a panic with a JavaScript stack trace.
+// not as a panic with a JavaScript stack trace. It also records the CDK
+// context the app was given in the assembly (jwtapi-context.json), so that
+// `jwtapi dev` synthesizes it again with the same -c values.
 func Synth(app awscdk.App) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -20,7 +26,16 @@ func Synth(app awscdk.App) (err error) {
 		}
 	}()
 	app.Synth(nil)
-	return nil
+	return recordContext(app)
+}
+
+// recordContext writes the app's context into its output folder.
+func recordContext(app awscdk.App) error {
+	data, err := json.MarshalIndent(map[string]any{"context": app.Node().GetAllContext(nil)}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("recording the synth context: %w", err)
+	}
+	return os.WriteFile(filepath.Join(*app.Outdir(), cfnmeta.ContextFile), append(data, '\n'), 0o644)
 }
 
 // jsError keeps the message of a JavaScript error and drops its stack.

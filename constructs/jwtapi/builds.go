@@ -71,7 +71,7 @@ func buildsOf(scope constructs.IConstruct) *builds {
 type build struct {
 	done chan struct{}
 	bin  string
-	hash string // the binary's content hash, the same from any checkout
+	hash string // the hash of the build's inputs, the same from any checkout
 	err  error
 }
 
@@ -113,7 +113,7 @@ func (b *builds) start(moduleDir, pkg string, t gobuild.Target) *build {
 			err = gobuild.Build(context.Background(), moduleDir, pkg, t, bl.bin)
 		}
 		if err == nil {
-			bl.hash, err = gobuild.ContentHash(bl.bin)
+			bl.hash, err = gobuild.InputHash(context.Background(), moduleDir, pkg, t)
 		}
 		if bl.err = err; err == nil {
 			keep(folder, files, bl.hash)
@@ -201,9 +201,9 @@ func copyFile(from, to string) error {
 // code returns the Lambda code of the handler package pkg, waiting for its
 // build: a compile error comes back as an error, before any asset exists.
 //
-// The asset hash is the build's content hash: the build is reproducible
-// and the hash ignores where replaced modules were checked out, so the hash
-// changes exactly when the deployed code would.
+// The asset hash is the hash of the build's inputs (gobuild.InputHash), not
+// of the binary: the binary records where replaced modules are checked out,
+// the inputs do not.
 func (b *builds) code(moduleDir, pkg string, t gobuild.Target) (awslambda.Code, error) {
 	bl, err := b.start(moduleDir, pkg, t).wait()
 	if err != nil {

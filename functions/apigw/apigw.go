@@ -12,18 +12,30 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// JSON returns a response with v encoded as its JSON body.
+// JSON returns a payload 2.0 response (HTTP APIs) with v encoded as its
+// JSON body.
 func JSON(status int, v any) events.APIGatewayV2HTTPResponse {
+	status, body := encode(status, v)
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: jsonHeaders(), Body: body}
+}
+
+// JSONV1 returns a payload 1.0 response (REST APIs, and HTTP API routes on
+// payload 1.0) with v encoded as its JSON body.
+func JSONV1(status int, v any) events.APIGatewayProxyResponse {
+	status, body := encode(status, v)
+	return events.APIGatewayProxyResponse{StatusCode: status, Headers: jsonHeaders(), Body: body}
+}
+
+// encode is v as JSON, or a 500 when v cannot be encoded.
+func encode(status int, v any) (int, string) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status, b = 500, []byte(`{"message":"Internal Server Error"}`)
+		return 500, `{"message":"Internal Server Error"}`
 	}
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"content-type": "application/json"},
-		Body:       string(b),
-	}
+	return status, string(b)
 }
+
+func jsonHeaders() map[string]string { return map[string]string{"content-type": "application/json"} }
 
 // Message returns {"message": text}, the body shape API Gateway itself uses.
 func Message(text string) map[string]string { return map[string]string{"message": text} }

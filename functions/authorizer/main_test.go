@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jwtapi/jwtapi/authzspec"
+	"github.com/jwtapi/jwtapi/functions/authz"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 	"github.com/jwtapi/jwtapi/local/issuer"
 	"github.com/jwtapi/jwtapi/local/lambdarun"
@@ -44,11 +46,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		for k, v := range tt.set {
 			m[k] = v
 		}
-		if _, err := fromEnv(env(m)); !errors.Is(err, authzspec.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+		if _, err := authz.FromEnv(env(m), io.Discard); !errors.Is(err, authzspec.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want one mentioning %q", tt.set, err, tt.want)
 		}
 	}
-	if _, err := fromEnv(env(base)); err != nil {
+	if _, err := authz.FromEnv(env(base), io.Discard); err != nil {
 		t.Errorf("valid config refused: %v", err)
 	}
 }

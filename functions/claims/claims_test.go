@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,5 +223,23 @@ func TestEmptyAndOddClaims(t *testing.T) {
 	}
 	if _, ok := c.Int("sub"); ok {
 		t.Error("Int of a non-number is ok")
+	}
+}
+
+// TestResponseV1 answers payload 1.0 handlers (REST APIs) as Response
+// answers payload 2.0 ones: same status, body and content type.
+func TestResponseV1(t *testing.T) {
+	c := claims.Parse(map[string]string{"sub": "auth0|x", "scope": "read:user"})
+	for _, err := range []error{c.RequireAnyScope("write:user"), claims.ErrNoClaims, errors.New("boom")} {
+		v1, v2 := claims.ResponseV1(err), claims.Response(err)
+		if v1.StatusCode != v2.StatusCode || v1.Body != v2.Body || v1.Headers["content-type"] != "application/json" {
+			t.Errorf("%v: ResponseV1 %d %s %v, Response %d %s", err, v1.StatusCode, v1.Body, v1.Headers, v2.StatusCode, v2.Body)
+		}
+	}
+	if r := claims.ResponseV1(c.RequireAnyScope("write:user")); r.StatusCode != 403 || !strings.Contains(r.Body, "write:user") {
+		t.Errorf("a failed requirement: %d %s, want a 403 naming the scope", r.StatusCode, r.Body)
+	}
+	if r := claims.ResponseV1(claims.ErrNoClaims); r.StatusCode != 401 {
+		t.Errorf("no claims: %d, want 401", r.StatusCode)
 	}
 }

@@ -81,15 +81,28 @@ func missing(want, have []string) []string {
 }
 
 // Response turns an error from this package into the JSON response a
-// handler can return: 403 for a failed requirement, 401 for missing claims
-// (the route is not behind the authorizer), 500 otherwise.
+// payload 2.0 handler (HTTP API) can return: 403 for a failed requirement,
+// 401 for missing claims (the route is not behind the authorizer), 500
+// otherwise.
 func Response(err error) events.APIGatewayV2HTTPResponse {
+	status, body := errorBody(err)
+	return apigw.JSON(status, body)
+}
+
+// ResponseV1 is Response for payload 1.0 handlers (REST APIs).
+func ResponseV1(err error) events.APIGatewayProxyResponse {
+	status, body := errorBody(err)
+	return apigw.JSONV1(status, body)
+}
+
+// errorBody is the status and JSON body Response and ResponseV1 answer.
+func errorBody(err error) (int, map[string]string) {
 	var d *Denied
 	switch {
 	case errors.As(err, &d):
-		return apigw.JSON(403, map[string]string{"message": "Forbidden", "error": d.Code, "error_description": d.Reason})
+		return 403, map[string]string{"message": "Forbidden", "error": d.Code, "error_description": d.Reason}
 	case errors.Is(err, ErrNoClaims):
-		return apigw.JSON(401, map[string]string{"message": "Unauthorized", "error": "invalid_token", "error_description": "no verified token reached the function"})
+		return 401, map[string]string{"message": "Unauthorized", "error": "invalid_token", "error_description": "no verified token reached the function"}
 	}
-	return apigw.JSON(500, apigw.Message("Internal Server Error"))
+	return 500, apigw.Message("Internal Server Error")
 }

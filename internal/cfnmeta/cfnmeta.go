@@ -11,5 +11,10 @@ const (
 )
 
 // Stage is the template-level metadata naming the stage a stack belongs to,
-// which `jwtapi-local serve --stage` selects stacks by.
+// which `jwtapi dev --stage` selects stacks by.
 const Stage = "jwtapi:stage"
+
+// ContextFile is the file jwtapi.Synth writes in the cloud assembly with
+// the CDK context the app was synthesized with, so that `jwtapi dev` can
+// synthesize it again with the same -c values.
+const ContextFile = "jwtapi-context.json"

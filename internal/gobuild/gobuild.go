@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,14 +57,25 @@ func target(pkg string) string {
 // such as "functions/hello", or an import path) written to out.
 //
 // lambda.norpc drops the legacy RPC mode that provided.al2023 never uses;
-// -trimpath, -buildvcs=false and an empty build id make the output depend only
-// on the source and the toolchain. The embedded build information (the list
-// of modules) is left out too: it records the folder of every module replaced
-// by a local path, so the same code would build differently, and deploy
-// again, from another checkout.
+// -trimpath, -buildvcs=false and an empty build id make the output depend
+// only on the source, the toolchain and where replaced modules are checked
+// out. The module build information stays in the binary, so that `go
+// version -m` and `govulncheck -mode=binary` can audit what is deployed;
+// since it records the folder of every module replaced by a local path,
+// asset hashes come from the build's inputs (InputHash), not the binary.
 func Args(pkg, out string) []string {
-	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -buildid= -X runtime.modinfo=", "-o", out, target(pkg)}
+	return append(buildFlags(), "-o", out, target(pkg))
+}
+
+func buildFlags() []string {
+	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid="}
+}
+
+// env is the build environment for t: CGO off gives a static binary that
+// runs on Amazon Linux without glibc version surprises, and keeps the build
+// reproducible.
+func env(t Target) []string {
+	return append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.GOOS, "GOARCH="+t.GOARCH)
 }
 
 // Build compiles the main package pkg of the module in moduleDir into out.
@@ -71,9 +83,7 @@ func Args(pkg, out string) []string {
 func Build(ctx context.Context, moduleDir, pkg string, t Target, out string) error {
 	cmd := exec.CommandContext(ctx, "go", Args(pkg, out)...)
 	cmd.Dir = moduleDir
-	// CGO off gives a static binary that runs on Amazon Linux without glibc
-	// version surprises, and keeps the build reproducible.
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.GOOS, "GOARCH="+t.GOARCH)
+	cmd.Env = env(t)
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output
@@ -162,13 +172,100 @@ func Fingerprint(files []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// ContentHash is the hash of a built binary: the same source gives the
-// same binary (Args), so it changes exactly when the deployed code would.
-func ContentHash(bin string) (string, error) {
-	data, err := os.ReadFile(bin)
+// ContentHash is the hash of a file's bytes.
+func ContentHash(file string) (string, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// listed is one package of `go list -deps -json`.
+type listed struct {
+	ImportPath string
+	Dir        string
+	Standard   bool
+	GoFiles    []string
+	EmbedFiles []string
+	Module     *struct {
+		Path      string
+		Version   string
+		Main      bool
+		GoVersion string
+		Replace   *struct {
+			Path    string
+			Version string
+		}
+	}
+	Error *struct{ Err string }
+}
+
+// local tells whether the package's source is in a folder of the user's:
+// the main module, or a module replaced by a local path.
+func (p listed) local() bool {
+	return p.Module == nil || p.Module.Main || p.Module.Replace != nil && p.Module.Replace.Version == ""
+}
+
+// InputHash is the asset hash of building pkg for t: a hash of what the
+// binary is made from, the same on every machine and from every checkout
+// folder. It covers the Go toolchain, the target and build flags, every
+// package linked in: the contents of the Go and embedded files of packages
+// in the main module or in modules replaced by a local folder (by name
+// within their package, never by folder), and the module path and version
+// of every other package (go.sum pins their contents). It changes whenever
+// a source does (an edited comment too: a redeploy of identical code is the
+// safe mistake), and never with the folder the modules are in.
+func InputHash(ctx context.Context, moduleDir, pkg string, t Target) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-tags", "lambda.norpc",
+		"-json=ImportPath,Dir,Standard,GoFiles,EmbedFiles,Module,Error", target(pkg))
+	cmd.Dir = moduleDir
+	cmd.Env = env(t)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s: %v: %s", target(pkg), err, strings.TrimSpace(stderr.String()))
+	}
+	version, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOVERSION: %v", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s/%s %s\n", strings.TrimSpace(string(version)), t.GOOS, t.GOARCH, strings.Join(buildFlags(), " "))
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p listed
+		if err := dec.Decode(&p); err != nil {
+			return "", fmt.Errorf("go list %s: %v", target(pkg), err)
+		}
+		switch {
+		case p.Error != nil:
+			return "", fmt.Errorf("go list %s: %s", target(pkg), p.Error.Err)
+		case p.Standard:
+			continue // the toolchain's version covers it
+		case !p.local():
+			m := p.Module
+			fmt.Fprintf(h, "%s %s@%s", p.ImportPath, m.Path, m.Version)
+			if m.Replace != nil {
+				fmt.Fprintf(h, " => %s@%s", m.Replace.Path, m.Replace.Version)
+			}
+			fmt.Fprintln(h)
+			continue
+		}
+		fmt.Fprintf(h, "%s local", p.ImportPath)
+		if p.Module != nil {
+			fmt.Fprintf(h, " %s go%s", p.Module.Path, p.Module.GoVersion)
+		}
+		fmt.Fprintln(h)
+		for _, name := range append(append([]string{}, p.GoFiles...), p.EmbedFiles...) {
+			sum, err := ContentHash(filepath.Join(p.Dir, name))
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(h, "  %s %s\n", filepath.ToSlash(name), sum)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // ErrAssembly is wrapped by every error about the cloud assembly.
@@ -104,7 +105,8 @@ func read(dir string, into *[]Stack, depth int) error {
 }
 
 // Select picks stacks: those named (exactly, by stack name or artifact id)
-// when names are given, else those marked with stage when it is given, else
+// when names are given, else those of stage when it is given (marked with
+// it; when none is, those with the stage as a word of their name), else
 // all. An empty selection, or a name matching nothing or several stacks, is
 // one error line listing what the assembly holds.
 func Select(stacks []Stack, names []string, stage string) ([]Stack, error) {
@@ -141,10 +143,54 @@ func Select(stacks []Stack, names []string, stage string) ([]Stack, error) {
 			out = append(out, s)
 		}
 	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// No stack is marked: those that carry the stage in their name
+	// (orders-local, OrdersLocal, local/Orders), unless marked with another.
+	for _, s := range stacks {
+		if s.Stage == "" && (namesStage(s.Name, stage) || namesStage(s.ID, stage)) {
+			out = append(out, s)
+		}
+	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no stack is marked with stage %q; it holds %s", ErrAssembly, stage, describe(stacks))
+		return nil, fmt.Errorf("%w: no stack is marked with stage %q or has it in its name; it holds %s: pick stacks with --stack NAME, or mark them with jwtapi.MarkStage(stack, %q)", ErrAssembly, stage, describe(stacks), stage)
 	}
 	return out, nil
+}
+
+// namesStage tells whether a stack name holds stage as a whole word:
+// words are split at punctuation and where lower case meets upper case
+// (OrdersLocal is Orders, Local), and compared without case.
+func namesStage(name, stage string) bool {
+	return slices.ContainsFunc(words(name), func(w string) bool { return strings.EqualFold(w, stage) }) ||
+		strings.EqualFold(name, stage)
+}
+
+func words(s string) []string {
+	var out []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
+		}
+	}
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			flush()
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			flush()
+		}
+		cur = append(cur, r)
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+	}
+	flush()
+	return out
 }
 
 // describe lists stacks with their stages, for error messages.

@@ -72,7 +72,7 @@ func TestSelect(t *testing.T) {
 		{names: []string{"JwtRestApi-dev", "Orders-dev", "JwtRestApi-dev"}, stage: "prod", want: "JwtRestApi-dev,Orders-dev"},
 		{names: []string{"Beta/Api"}, want: "Beta-Api"},
 		{want: "Beta-Api,Billing,JwtApi-dev,JwtApi-prod,JwtRestApi-dev,Orders-dev"},
-		{stage: "qa", wantErr: `no stack is marked with stage "qa"; it holds Beta-Api (stage beta), Billing (stage dev), JwtApi-dev (stage dev), JwtApi-prod (stage prod), JwtRestApi-dev (stage dev), Orders-dev (no stage)`},
+		{stage: "qa", wantErr: `no stack is marked with stage "qa" or has it in its name; it holds Beta-Api (stage beta), Billing (stage dev), JwtApi-dev (stage dev), JwtApi-prod (stage prod), JwtRestApi-dev (stage dev), Orders-dev (no stage): pick stacks with --stack NAME, or mark them with jwtapi.MarkStage(stack, "qa")`},
 		{names: []string{"JwtApi"}, wantErr: `no stack named "JwtApi"; it holds`},
 	}
 	for _, tt := range tests {
@@ -87,6 +87,33 @@ func TestSelect(t *testing.T) {
 			if err != nil || names(got) != tt.want {
 				t.Fatalf("Select(%v, %q) = %s, %v; want %s", tt.names, tt.stage, names(got), err, tt.want)
 			}
+		}
+	}
+}
+
+// TestSelectByName: without any stack marked with a stage, the stacks
+// carrying it as a word of their name (or of a nested stage's path) are
+// that stage's; a name merely containing the letters is not.
+func TestSelectByName(t *testing.T) {
+	dir := writeAssembly(t, map[string]string{"orders-local": "", "OrdersLocal": "", "local": "", "Locality-dev": "", "Orders-prod": "", "BillingLocal": "prod"})
+	stacks, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stage, want := range map[string]string{
+		"local": "OrdersLocal,local,orders-local", // not Locality-dev, nor BillingLocal (marked prod)
+		"prod":  "BillingLocal",                   // a mark wins over names
+		"dev":   "Locality-dev",
+		"beta":  "Beta-Api",
+	} {
+		got, err := Select(stacks, nil, stage)
+		if err != nil || names(got) != want {
+			t.Errorf("Select(stage %q) = %s, %v; want %s", stage, names(got), err, want)
+		}
+	}
+	for _, w := range [][2]string{{"OrdersLocal", "Orders Local"}, {"orders-local_v2", "orders local v2"}, {"APIGatewayDev", "APIGateway Dev"}, {"Beta/Api", "Beta Api"}} {
+		if got := strings.Join(words(w[0]), " "); got != w[1] {
+			t.Errorf("words(%q) = %q, want %q", w[0], got, w[1])
 		}
 	}
 }

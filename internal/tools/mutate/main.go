@@ -205,7 +205,7 @@ func readEquivalents(path string) (map[string]string, error) {
 // construct writes into templates is asserted by test/, in process
 // (snapshots of every stage, every route's wiring, the security invariant).
 var alsoTestedBy = map[string][]string{
-	"./constructs/jwtapi": {"./test", "-run", "^(TestSnapshots|TestAuthorizers|TestRoutes|TestFunctions|TestOnlyDeclaredPublicRoutesAreOpen|TestLambdaAuthorizer|TestRestAuthorizer|TestRestStage|TestRestGatewayResponsesCarryCodes|TestStageDomainSynthesizes|TestOutputsAndNames|TestStageAccessLogsAndThrottling|TestNoOtherSynthWarnings|TestCdkNag|TestAssetHashesAreContentHashes)$"},
+	"./constructs/jwtapi": {"./test", "-run", "^(TestSnapshots|TestAuthorizers|TestRoutes|TestFunctions|TestOnlyDeclaredPublicRoutesAreOpen|TestLambdaAuthorizer|TestRestAuthorizer|TestRestStage|TestRestGatewayResponsesCarryCodes|TestStageDomainSynthesizes|TestOutputsAndNames|TestStageAccessLogsAndThrottling|TestNoOtherSynthWarnings|TestCdkNag|TestAssetsCarryBuildInfo)$"},
 }
 
 // mutations are gremlins' token replacements, by mutator.

@@ -1,7 +1,7 @@
 // Command orders is another team's CDK app reusing the jwtapi construct:
 // one stack, named without any stage suffix, holding an HTTP API and a REST
 // API served by its own handlers. The tests of github.com/jwtapi/jwtapi
-// serve it with jwtapi-local, as its developers would.
+// serve it with jwtapi dev, as its developers would.
 package main
 
 import (

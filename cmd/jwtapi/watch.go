@@ -36,10 +36,10 @@ func (s *server) watchApp(ctx context.Context) {
 		if what == "" || fp == lastFailed {
 			continue
 		}
-		fmt.Fprintf(s.logs, "jwtapi-local: %s changed; synthesizing again...\n", what)
+		fmt.Fprintf(s.logs, "jwtapi: %s changed; synthesizing again...\n", what)
 		if err := s.p.synth(ctx, s.logs); err != nil {
 			if ctx.Err() == nil {
-				fmt.Fprintf(s.logs, "jwtapi-local: %v\njwtapi-local: still serving the routes of the last good synth; fix the app and save again\n", err)
+				fmt.Fprintf(s.logs, "jwtapi: %v\njwtapi: still serving the routes of the last good synth; fix the app and save again\n", err)
 			}
 			lastFailed = fp
 			continue
@@ -52,11 +52,11 @@ func (s *server) watchApp(ctx context.Context) {
 		}
 		switch {
 		case err != nil:
-			fmt.Fprintf(s.logs, "jwtapi-local: the new synth cannot be served: %v\njwtapi-local: still serving the routes of the last good synth\n", err)
+			fmt.Fprintf(s.logs, "jwtapi: the new synth cannot be served: %v\njwtapi: still serving the routes of the last good synth\n", err)
 		case len(changes) == 0:
-			fmt.Fprintln(s.logs, "jwtapi-local: reloaded; no route changed")
+			fmt.Fprintln(s.logs, "jwtapi: reloaded; no route changed")
 		default:
-			fmt.Fprintf(s.logs, "jwtapi-local: reloaded: %s\n", strings.Join(changes, "; "))
+			fmt.Fprintf(s.logs, "jwtapi: reloaded: %s\n", strings.Join(changes, "; "))
 		}
 	}
 }

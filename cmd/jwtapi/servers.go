@@ -29,7 +29,7 @@ import (
 // embedded issuer when an API trusts it, and the shared handler runtime.
 type server struct {
 	p       *project
-	f       *serveFlags
+	f       *devFlags
 	logs    io.Writer
 	runtime *lambdarun.Runtime
 
@@ -61,7 +61,7 @@ func (a *apiServer) url() string {
 	return a.base + "/"
 }
 
-func newServer(p *project, f *serveFlags, logs io.Writer) *server {
+func newServer(p *project, f *devFlags, logs io.Writer) *server {
 	return &server{p: p, f: f, logs: logs, apis: map[string]*apiServer{},
 		runtime: lambdarun.NewRuntime(lambdarun.Options{MaxInstances: f.maxInstances, Logs: logs, BuildDir: filepath.Join(p.buildDir(), "handlers")})}
 }
@@ -92,6 +92,15 @@ func (s *server) start(apis []*gateway.API) error {
 	return s.writeEndpoints()
 }
 
+// state is what dev.json says of this server.
+func (s *server) state() devState {
+	st := devState{PID: os.Getpid(), CDKOut: s.p.cdkOut}
+	if s.issuer != nil {
+		st.Issuer, st.IssuerAddr = s.issuer.URL, s.f.issuerFlags.addr
+	}
+	return st
+}
+
 // startIssuer starts the embedded issuer when an API trusts its address.
 // Any other issuer is left to the gateways, which verify its tokens through
 // its discovery document: another server on that address is never replaced.
@@ -120,7 +129,7 @@ func (s *server) startIssuer(apis []*gateway.API) error {
 	s.issuer, s.issuerSrv = iss, serveHTTP(l, iss.Handler())
 	for _, id := range embeddedPools(embedded, apis) {
 		if _, ok := iss.Config().Pool(id); !ok {
-			fmt.Fprintf(s.logs, "jwtapi-local: warning: an API trusts the embedded user pool %s, but %s has no cognitoPools entry with id %q: its routes answer 401 until you add one\n",
+			fmt.Fprintf(s.logs, "jwtapi: warning: an API trusts the embedded user pool %s, but %s has no cognitoPools entry with id %q: its routes answer 401 until you add one\n",
 				iss.PoolURL(id), s.f.config, id)
 		}
 	}
@@ -170,7 +179,7 @@ func (s *server) checkExternalIssuers() {
 				if u, perr := url.Parse(iss); perr == nil && u.Scheme == "http" {
 					hint = "; if it is meant to be the embedded issuer, run with --issuer-addr " + u.Host
 				}
-				fmt.Fprintf(s.logs, "jwtapi-local: warning: the issuer %s does not answer (%v): its JWT routes answer 401 until it does%s\n", iss, err, hint)
+				fmt.Fprintf(s.logs, "jwtapi: warning: the issuer %s does not answer (%v): its JWT routes answer 401 until it does%s\n", iss, err, hint)
 			}
 		}()
 	}
@@ -198,7 +207,7 @@ func (s *server) listen(api *gateway.API, gw *gateway.Gateway, port int) error {
 	addr := net.JoinHostPort(s.host, strconv.Itoa(port))
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("API %s cannot listen on %s: %v (is another jwtapi-local running? the APIs take consecutive ports from --addr; pick another first one with --addr or ADDR=%s:PORT)", api.Name, addr, err, s.host)
+		return fmt.Errorf("API %s cannot listen on %s: %v (is another jwtapi running? the APIs take consecutive ports from --addr; pick another first one with --addr or ADDR=%s:PORT)", api.Name, addr, err, s.host)
 	}
 	a := &apiServer{api: api, base: "http://" + addr}
 	a.gw.Store(gw)
@@ -278,7 +287,7 @@ func (s *server) warm(ctx context.Context) {
 	s.mu.Unlock()
 	for _, gw := range gws {
 		if err := gw.Warm(ctx); err != nil && ctx.Err() == nil {
-			fmt.Fprintf(s.logs, "jwtapi-local: %v\n", err)
+			fmt.Fprintf(s.logs, "jwtapi: %v\n", err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -159,7 +160,7 @@ func (s *server) printTryIt(w io.Writer, apis []*apiServer) {
 		fmt.Fprintf(w, "\n  Get another token (password grant; client credentials work too):\n\n")
 		fmt.Fprintf(w, "    curl -s %soauth/token -d grant_type=password -d username=%s -d password=%s \\\n      -d audience=%s -d 'scope=%s' -d client_id=%s -d client_secret=%s\n",
 			s.issuer.URL, user.Username, user.Password, auds[0], strings.Join(trusted[auds[0]], " "), client.ClientID, client.ClientSecret)
-		fmt.Fprintf(w, "\n  Or mint one directly: %s token --help\n", s.p.selfCommand())
+		fmt.Fprintf(w, "\n  Or mint one that every route accepts: %s token (--help for its flags)\n", s.p.selfCommand())
 	}
 }
 
@@ -308,11 +309,17 @@ func passwordGrantDemo(iss *issuer.Issuer) (*issuer.Client, *issuer.User) {
 	return client, user
 }
 
-// selfCommand is how the user runs jwtapi-local in their setting.
-func (p *project) selfCommand() string {
-	data, _ := os.ReadFile(filepath.Join(p.moduleDir, "go.mod"))
-	if strings.HasPrefix(string(data), "module github.com/jwtapi/jwtapi\n") {
-		return "go run ./cmd/jwtapi-local"
+// selfCommand is how the user runs jwtapi in their setting: as a tool of
+// their module, from this repository, or by import path.
+func (p *project) selfCommand() string { return selfCommand(p.moduleDir) }
+
+func selfCommand(moduleDir string) string {
+	data, _ := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
+	switch {
+	case strings.HasPrefix(string(data), "module "+modulePath+"\n"):
+		return "go run ./cmd/jwtapi"
+	case regexp.MustCompile(`(?m)^\s*tool\s+` + regexp.QuoteMeta(modulePath+"/cmd/jwtapi") + `\s*$|^\s+` + regexp.QuoteMeta(modulePath+"/cmd/jwtapi") + `\s*$`).Match(data):
+		return "go tool jwtapi"
 	}
-	return "go run github.com/jwtapi/jwtapi/cmd/jwtapi-local"
+	return "go run " + modulePath + "/cmd/jwtapi"
 }

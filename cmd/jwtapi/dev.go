@@ -23,8 +23,8 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// serveFlags are serve's flags.
-type serveFlags struct {
+// devFlags are dev's flags.
+type devFlags struct {
 	issuerFlags
 	stacks       listFlag
 	stage        string
@@ -37,24 +37,27 @@ type serveFlags struct {
 	refetch      time.Duration
 }
 
-func runServe(args []string, stdout, stderr io.Writer) error {
+func runDev(args []string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	fs := newFlagSet("serve", `jwtapi-local serve: serve every API Gateway HTTP API and REST API of your CDK app locally.
+	fs := newFlagSet("dev", `jwtapi dev: serve every API Gateway HTTP API and REST API of your CDK app locally.
 
 It synthesizes the app first when its code or cdk.json changed since the
-last synth (cdk synth, with the -c values given here), and again while it
-runs when you edit the app's stacks. Each API gets its own port, from --addr
-on, in the order of stack name then logical id; the URLs are printed and
-written to <state>/endpoints.json. The embedded issuer runs when an API
-trusts its address; any other issuer is verified through its discovery
-document.
+last synth (cdk synth, with the -c values given here; without any, with
+those the assembly was synthesized with), and again while it runs when you
+edit the app's stacks. Each API gets its own port, from --addr on, in the
+order of stack name then logical id; the URLs are printed and written to
+<state>/endpoints.json. The embedded issuer runs when an API trusts its
+address; any other issuer is verified through its discovery document.
+While it runs, "jwtapi token" mints tokens for it and "jwtapi smoke --local"
+checks it.
 
 Which stacks: --stack NAME (repeatable), else --stage NAME (the stacks marked
-with jwtapi.MarkStage or the construct's Stage), else every stack.`, stderr)
-	var f serveFlags
+with jwtapi.MarkStage, else those with the stage in their name, such as
+orders-local or OrdersLocal), else every stack.`, stdout, stderr, args)
+	var f devFlags
 	f.register(fs)
 	fs.Var(&f.stacks, "stack", "serve this stack (exact name; repeatable)")
-	fs.StringVar(&f.stage, "stage", "", "serve the stacks marked with this stage; also passed to cdk synth as -c stage=NAME")
+	fs.StringVar(&f.stage, "stage", "", "serve the stacks of this stage; also passed to cdk synth as -c stage=NAME")
 	fs.StringVar(&f.gatewayAddr, "addr", envOr("ADDR", "127.0.0.1:3000"), "address of the first API; the next ones take the following ports (env ADDR)")
 	fs.StringVar(&f.cdkOut, "cdk-out", "cdk.out", "cloud assembly directory, relative to the folder of cdk.json")
 	fs.StringVar(&f.synth, "synth", "auto", "auto: synthesize when the app changed; always; never (serve cdk.out as it is)")
@@ -66,7 +69,7 @@ with jwtapi.MarkStage or the construct's Stage), else every stack.`, stderr)
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve takes flags only, not %q (jwtapi-local serve --help)", fs.Arg(0))
+		return fmt.Errorf("dev takes flags only, not %q (jwtapi dev --help)", fs.Arg(0))
 	}
 	if f.synth != "auto" && f.synth != "always" && f.synth != "never" {
 		return fmt.Errorf("--synth %q: want auto, always or never", f.synth)
@@ -92,18 +95,22 @@ with jwtapi.MarkStage or the construct's Stage), else every stack.`, stderr)
 	if err := s.start(apis); err != nil {
 		return err
 	}
+	if err := writeDevState(p.stateDir, s.state()); err != nil {
+		return err
+	}
+	defer removeDevState(p.stateDir)
 	s.printBanner(time.Since(started))
 	go s.warm(ctx)
 	if f.watch && f.synth != "never" && p.appDir != "" {
 		go s.watchApp(ctx)
 	}
 	<-ctx.Done()
-	fmt.Fprintln(logs, "\njwtapi-local: stopping (handlers, gateways, issuer)...")
+	fmt.Fprintln(logs, "\njwtapi: stopping (handlers, gateways, issuer)...")
 	return nil
 }
 
-// project resolves the folders serve works with.
-func (f *serveFlags) project() (*project, error) {
+// project resolves the folders dev works with.
+func (f *devFlags) project() (*project, error) {
 	moduleDir, err := f.resolve()
 	if err != nil {
 		return nil, err
@@ -126,10 +133,16 @@ func (f *serveFlags) project() (*project, error) {
 		}
 		p.context = append(p.context, c)
 	}
-	if mk, err := os.ReadFile(filepath.Join(moduleDir, "Makefile")); err == nil && strings.Contains(string(mk), "jwtapi-local") {
-		p.hasMake = true
-	}
+	p.givenContext = len(p.context) > 0
+	p.hasMake = makeRuns(moduleDir, "jwtapi")
 	return p, nil
+}
+
+// makeRuns tells whether the module's Makefile runs what (so hints may
+// name its targets).
+func makeRuns(moduleDir, what string) bool {
+	mk, err := os.ReadFile(filepath.Join(moduleDir, "Makefile"))
+	return err == nil && strings.Contains(string(mk), what)
 }
 
 func hasContextKey(list []string, key string) bool {
@@ -142,7 +155,7 @@ func hasContextKey(list []string, key string) bool {
 }
 
 // synthIfNeeded synthesizes the app unless the assembly is fresh (auto),
-// always, or never.
+// always, or never, and says why it does.
 func (p *project) synthIfNeeded(ctx context.Context, mode string, log io.Writer) error {
 	switch mode {
 	case "never":
@@ -151,17 +164,22 @@ func (p *project) synthIfNeeded(ctx context.Context, mode string, log io.Writer)
 		}
 		return nil
 	case "auto":
-		ok, why := p.fresh()
-		if ok {
-			return nil
-		}
 		if p.appDir == "" {
 			if _, err := os.Stat(p.manifestPath()); err == nil {
 				return nil // nothing to synthesize with: serve what is there
 			}
-			return fmt.Errorf("no synthesized app in %s and no cdk.json to synthesize one: run jwtapi-local in your CDK app's folder, or pass --cdk-out", p.cdkOut)
+			return fmt.Errorf("no synthesized app in %s and no cdk.json to synthesize one: run jwtapi dev in your CDK app's folder, or pass --cdk-out", p.cdkOut)
 		}
-		fmt.Fprintf(log, "jwtapi-local: %s\n", why)
+		fr, err := p.prepare(ctx)
+		if err != nil {
+			return err
+		}
+		if fr.why != "" {
+			fmt.Fprintf(log, "jwtapi: %s\n", fr.why)
+		}
+		if !fr.synth {
+			return nil
+		}
 	}
 	return p.synth(ctx, log)
 }

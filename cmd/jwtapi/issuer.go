@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -42,7 +43,7 @@ func (f *issuerFlags) url() string { return "http://" + f.addr + "/" }
 func (f *issuerFlags) resolve() (string, error) {
 	moduleDir, err := gobuild.ModuleDir(".")
 	if err != nil {
-		return "", fmt.Errorf("%v: run jwtapi-local inside your Go module", err)
+		return "", fmt.Errorf("%v: run jwtapi inside your Go module", err)
 	}
 	for _, p := range []*string{&f.config, &f.state} {
 		if *p != "" && !filepath.IsAbs(*p) {
@@ -226,10 +227,10 @@ func serveHTTP(l net.Listener, h http.Handler) *http.Server {
 }
 
 func runIssuer(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("issuer", `jwtapi-local issuer: run only the embedded Auth0-like issuer.
+	fs := newFlagSet("issuer", `jwtapi issuer: run only the embedded Auth0-like issuer.
 
 Without --issuer-config (and no local/issuer.json in the module), its demo
-users are granted the scopes of the APIs in the synthesized app (cdk.out).`, stderr)
+users are granted the scopes of the APIs in the synthesized app (cdk.out).`, stdout, stderr, args)
 	var f issuerFlags
 	f.register(fs)
 	cdkOut := fs.String("cdk-out", "cdk.out", "cloud assembly whose APIs the built-in demo users are made for")
@@ -284,23 +285,27 @@ func mustAbs(p string) string {
 }
 
 func runToken(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", `jwtapi-local token: print an access token signed by the embedded issuer's current key.
+	fs := newFlagSet("token", `jwtapi token: print an access token signed by the embedded issuer's current key.
 
-Its audience is, unless --aud says otherwise, the one the synthesized app's
-APIs (cdk.out) accept from the embedded issuer.
+Without flags it is a token every route of the running "jwtapi dev" accepts:
+its issuer is dev's embedded issuer (read from <state>/dev.json; else the
+one the synthesized app trusts), its audience the one the APIs accept, and
+it carries every scope, permission and claim value the routes and their
+rules ask for. Flags change any of it.
 
 Examples:
-  jwtapi-local token --sub 'auth0|me' --scope 'read:user write:user'
-  jwtapi-local token --expired
-  jwtapi-local token --not-before 10m --claim email_verified=true --claim 'https://x/roles=["admin"]'
-  jwtapi-local token --pool local_machines --scope jwtapi/status.read   (a Cognito-shaped access token)`, stderr)
+  jwtapi token
+  jwtapi token --sub 'auth0|me' --scope 'read:orders write:orders'
+  jwtapi token --expired
+  jwtapi token --not-before 10m --claim email_verified=true --claim 'https://x/roles=["admin"]'
+  jwtapi token --pool local_machines --scope jwtapi/status.read   (a Cognito-shaped access token)`, stdout, stderr, args)
 	var f issuerFlags
 	f.register(fs)
-	cdkOut := fs.String("cdk-out", "cdk.out", "cloud assembly whose APIs give the default audience")
+	cdkOut := fs.String("cdk-out", "", "cloud assembly whose APIs give the defaults (default: the running dev's, else cdk.out)")
 	sub := fs.String("sub", "auth0|local-user", "subject (sub)")
 	aud := fs.String("aud", "", "audiences, comma-separated; --aud '' leaves aud out (default: the served APIs' audience)")
-	scope := fs.String("scope", "read:user", "space-delimited scopes (empty: no scope claim)")
-	perms := fs.String("permissions", "", "Auth0 RBAC permissions, comma-separated")
+	scope := fs.String("scope", "", "space-delimited scopes; --scope '' leaves scope out (default: every scope the routes ask for)")
+	perms := fs.String("permissions", "", "Auth0 RBAC permissions, comma-separated (default: every permission the routes' rules ask for)")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime (exp - iat)")
 	expired := fs.Bool("expired", false, "mint a token that expired a minute ago")
 	nbf := fs.Duration("not-before", 0, "add nbf this far in the future (a not-yet-valid token)")
@@ -312,13 +317,29 @@ Examples:
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("token takes flags only, not %q (jwtapi token --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if _, err := f.resolve(); err != nil {
+		return err
+	}
+	dev, devErr := readDevState(f.state)
+	if *cdkOut == "" {
+		*cdkOut = "cdk.out"
+		if devErr == nil && dev.CDKOut != "" {
+			*cdkOut = dev.CDKOut
+		}
+	}
 	apis := assemblyAPIs(*cdkOut)
+	if err := f.pickIssuer(set["issuer-addr"] || os.Getenv("ISSUER_ADDR") != "", dev, devErr, apis); err != nil {
+		return err
+	}
 	iss, err := f.open(apis)
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if *pool != "" {
 		o := issuer.CognitoMintOptions{ClientID: *clientID, Scope: *scope, Claims: claims, Lifetime: *ttl}
 		if o.ClientID == "" {
@@ -345,16 +366,26 @@ Examples:
 		fmt.Fprintln(stdout, tok)
 		return nil
 	}
-	o := issuer.MintOptions{Subject: *sub, Scope: *scope, Claims: claims, Lifetime: *ttl}
+	o := issuer.MintOptions{Subject: *sub, Scope: *scope, Lifetime: *ttl}
 	switch {
 	case set["aud"] && *aud != "":
 		o.Audiences = strings.Split(*aud, ",")
 	case !set["aud"]:
 		o.Audiences = []string{defaultAudience(iss, apis)}
 	}
-	if *perms != "" {
-		o.Permissions = strings.Split(*perms, ",")
+	need := grantFor(iss.URL, o.Audiences, apis)
+	if !set["scope"] {
+		o.Scope = strings.Join(need.Scopes, " ")
 	}
+	switch {
+	case *perms != "":
+		o.Permissions = strings.Split(*perms, ",")
+	case !set["permissions"] && len(need.Permissions) > 0:
+		o.Permissions = need.Permissions
+	}
+	o.Claims = map[string]any{}
+	maps.Copy(o.Claims, need.Claims)
+	maps.Copy(o.Claims, claims)
 	if *expired {
 		o.IssuedAt = time.Now().Add(-*ttl - time.Minute)
 	}
@@ -367,6 +398,36 @@ Examples:
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// pickIssuer settles the embedded issuer's address when it was not given:
+// the running dev's, else the one loopback issuer the synthesized app
+// trusts. A token for any other address would carry an iss the APIs
+// refuse, so without either it is an error saying what to do.
+func (f *issuerFlags) pickIssuer(given bool, dev devState, devErr error, apis []*gateway.API) error {
+	switch {
+	case given:
+		return nil
+	case devErr == nil && dev.IssuerAddr != "":
+		f.addr = dev.IssuerAddr
+		return nil
+	case devErr == nil:
+		return fmt.Errorf("the running jwtapi dev serves no embedded issuer (its APIs trust %s): get a token from that issuer, or pass --issuer-addr HOST:PORT", strings.Join(issuersOf(apis), ", "))
+	}
+	var hosts []string
+	for _, iss := range issuersOf(apis) {
+		if u, err := url.Parse(iss); err == nil && u.Scheme == "http" && !slices.Contains(hosts, u.Host) {
+			hosts = append(hosts, u.Host)
+		}
+	}
+	if len(hosts) == 1 {
+		f.addr = hosts[0]
+		return nil
+	}
+	if len(hosts) > 1 {
+		return fmt.Errorf("%v, and the app trusts several loopback issuers (%s): start jwtapi dev, or pass --issuer-addr with one of them", devErr, strings.Join(hosts, ", "))
+	}
+	return fmt.Errorf("%v and no synthesized app trusts a loopback issuer: start jwtapi dev in this module first, or pass --issuer-addr HOST:PORT", devErr)
 }
 
 // defaultAudience is the audience the served APIs accept from the embedded
@@ -415,7 +476,7 @@ func (c *claimFlags) Set(s string) error {
 }
 
 func runRotate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rotate", "jwtapi-local rotate: make a new signing key; the old one stays in the JWKS for --grace.", stderr)
+	fs := newFlagSet("rotate", "jwtapi rotate: make a new signing key; the old one stays in the JWKS for --grace.", stdout, stderr, args)
 	var f issuerFlags
 	f.register(fs)
 	grace := fs.Duration("grace", issuer.DefaultGrace, "how long the previous key stays published")

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/jwtapi/jwtapi/internal/proc"
 	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
@@ -47,7 +50,7 @@ func cdkOut(t *testing.T, issuerURL string) string {
 
 func buildCommand(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "jwtapi-local")
+	bin := filepath.Join(t.TempDir(), "jwtapi")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -55,21 +58,7 @@ func buildCommand(t *testing.T) string {
 	return bin
 }
 
-// children lists the process's child pids (Linux).
-func children(pid int) []int {
-	var out []int
-	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
-	for _, f := range tasks {
-		b, _ := os.ReadFile(f)
-		for _, s := range strings.Fields(string(b)) {
-			n, _ := strconv.Atoi(s)
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// started is a running jwtapi-local and what it printed until ready.
+// started is a running jwtapi and what it printed until ready.
 type started struct {
 	cmd    *exec.Cmd
 	banner string
@@ -80,7 +69,7 @@ type started struct {
 // serve runs the built command until its banner says it is ready.
 func serve(t *testing.T, bin string, args ...string) *started {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"dev"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	s := &started{cmd: cmd, stderr: &bytes.Buffer{}, lines: make(chan string, 1000)}
 	cmd.Stderr = s.stderr
@@ -102,7 +91,7 @@ func serve(t *testing.T, bin string, args ...string) *started {
 		select {
 		case l, ok := <-s.lines:
 			if !ok {
-				t.Fatalf("jwtapi-local exited before it was ready:\n%s\n%s", banner.String(), s.stderr.String())
+				t.Fatalf("jwtapi exited before it was ready:\n%s\n%s", banner.String(), s.stderr.String())
 			}
 			banner.WriteString(l + "\n")
 			if strings.HasPrefix(l, "Ready in") {
@@ -209,7 +198,7 @@ func TestServeThenCtrlCLeavesNothingBehind(t *testing.T) {
 		t.Errorf("GET /private with a client-credentials token: %d", status)
 	}
 
-	kids := children(s.cmd.Process.Pid)
+	kids := proc.Descendants(s.cmd.Process.Pid)
 	if len(kids) < 4 {
 		t.Errorf("%d handler processes, want several", len(kids))
 	}
@@ -222,10 +211,10 @@ func TestServeThenCtrlCLeavesNothingBehind(t *testing.T) {
 			t.Errorf("exit after Ctrl-C: %v\n%s", err, s.stderr.String())
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("jwtapi-local did not stop within 10 s of Ctrl-C")
+		t.Fatal("jwtapi did not stop within 10 s of Ctrl-C")
 	}
 	for _, pid := range kids {
-		if syscall.Kill(pid, 0) == nil {
+		if proc.Alive(pid) {
 			t.Errorf("handler process %d survived Ctrl-C", pid)
 		}
 	}
@@ -290,43 +279,63 @@ func TestExternalLoopbackIssuer(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"token", "--help"}, {"rotate", "--help"}, {"issuer", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"init", "--help"}, {"dev", "--help"}, {"token", "--help"}, {"explain", "--help"},
+		{"smoke", "--help"}, {"rotate", "--help"}, {"issuer", "-h"}} {
 		var out, errb bytes.Buffer
 		err := run(args, &out, &errb)
-		text := out.String() + errb.String()
-		if err != nil && err.Error() != "flag: help requested" {
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			t.Errorf("%v: %v", args, err)
 		}
-		if !strings.Contains(text, "jwtapi-local") || len(text) < 100 {
-			t.Errorf("%v printed too little help:\n%s", args, text)
+		// Help asked for goes to standard output, to be paged.
+		if text := out.String(); !strings.Contains(text, "jwtapi") || len(text) < 100 || errb.Len() > 0 {
+			t.Errorf("%v printed too little help on stdout:\n%s\nstderr: %s", args, text, errb.String())
 		}
 	}
 	var out, errb bytes.Buffer
-	if err := run([]string{"bogus"}, &out, &errb); err == nil || !strings.Contains(err.Error(), `unknown command "bogus"; the commands are serve, issuer, token and rotate`) {
+	if err := run([]string{"bogus"}, &out, &errb); err == nil || !strings.Contains(err.Error(), `unknown command "bogus"; the commands are init, dev, token, explain, smoke, issuer, rotate`) {
 		t.Errorf("unknown command: %v", err)
 	}
-	if err := run([]string{"serve", "extra"}, &out, &errb); err == nil || !strings.Contains(err.Error(), `serve takes flags only, not "extra"`) {
-		t.Errorf("stray argument: %v", err)
+	for _, cmd := range []string{"dev", "token", "smoke", "init"} {
+		if err := run([]string{cmd, "extra"}, &out, &errb); err == nil || !strings.Contains(err.Error(), cmd+` takes flags only, not "extra"`) {
+			t.Errorf("%s with a stray argument: %v", cmd, err)
+		}
+	}
+	if err := run(nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "say which command") {
+		t.Errorf("no command: %v", err)
+	}
+}
+
+// TestHelpExitsZero: --help of every command exits 0, as a shell sees it.
+func TestHelpExitsZero(t *testing.T) {
+	bin := buildCommand(t)
+	for _, cmd := range append([]string{""}, commandOrder...) {
+		args := []string{"--help"}
+		if cmd != "" {
+			args = []string{cmd, "--help"}
+		}
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Errorf("jwtapi %s --help: %v\n%s", cmd, err, out)
+		}
 	}
 }
 
 func TestServeExplainsWhatToRun(t *testing.T) {
 	var out, errb bytes.Buffer
 	state := t.TempDir()
-	err := run([]string{"serve", "--cdk-out", t.TempDir(), "--stage", "local", "--synth", "never", "--state", state}, &out, &errb)
+	err := run([]string{"dev", "--cdk-out", t.TempDir(), "--stage", "local", "--synth", "never", "--state", state}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "run `make synth STAGE=local` first") {
 		t.Errorf("missing cdk.out: %v", err)
 	}
 	dir := cdkOut(t, "http://127.0.0.1:4000/")
-	err = run([]string{"serve", "--cdk-out", dir, "--stage", "prod", "--synth", "never", "--state", state}, &out, &errb)
-	if err == nil || !strings.Contains(err.Error(), `no stack is marked with stage "prod"; it holds JwtApi-local (stage local), JwtRestApi-local (stage local)`) {
+	err = run([]string{"dev", "--cdk-out", dir, "--stage", "prod", "--synth", "never", "--state", state}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), `no stack is marked with stage "prod" or has it in its name; it holds JwtApi-local (stage local), JwtRestApi-local (stage local): pick stacks with --stack NAME`) {
 		t.Errorf("wrong stage: %v", err)
 	}
-	err = run([]string{"serve", "--cdk-out", dir, "--stack", "JwtApi", "--synth", "never", "--state", state}, &out, &errb)
+	err = run([]string{"dev", "--cdk-out", dir, "--stack", "JwtApi", "--synth", "never", "--state", state}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), `no stack named "JwtApi"`) {
 		t.Errorf("wrong stack: %v", err)
 	}
-	err = run([]string{"serve", "--cdk-out", dir, "--synth", "sometimes", "--state", state}, &out, &errb)
+	err = run([]string{"dev", "--cdk-out", dir, "--synth", "sometimes", "--state", state}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "--synth") {
 		t.Errorf("bad --synth: %v", err)
 	}
