@@ -48,8 +48,16 @@ func TestConfigRoundTripsThroughTheEnvironment(t *testing.T) {
 			t.Errorf("%s set for a config that leaves it out", k)
 		}
 	}
-	if got, _ := FromEnv(func(k string) string { return minimal[k] }); got.Leeway != DefaultLeeway || minimal[EnvRules] != "{}" {
-		t.Errorf("defaults: leeway %s, rules %q", got.Leeway, minimal[EnvRules])
+	if got, _ := FromEnv(func(k string) string { return minimal[k] }); got.Leeway != DefaultLeeway || minimal[EnvRules] != "{}" || got.ClientIDAudience {
+		t.Errorf("defaults: leeway %s, rules %q, client_id as audience %v (want off: aud is required)", got.Leeway, minimal[EnvRules], got.ClientIDAudience)
+	}
+	// Only "true" turns client_id-as-audience on.
+	for _, v := range []string{"", "false", "1", "TRUE ", "yes"} {
+		env := Config{Issuer: "https://a.example/", Audiences: []string{"x"}}.Env()
+		env[EnvClientID] = v
+		if got, _ := FromEnv(func(k string) string { return env[k] }); got.ClientIDAudience {
+			t.Errorf("%s=%q turned client_id-as-audience on", EnvClientID, v)
+		}
 	}
 }
 

@@ -321,14 +321,25 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token, version *uint64) (any,
 	alg := t.Method.Alg()
 	if alg == "HS256" {
 		// Only the configured shared secret: a public key from the JWKS is
-		// never handed out as an HMAC secret (algorithm confusion).
+		// never handed out as an HMAC secret (algorithm confusion), and
+		// without a secret there is no HS256 at all: an empty key would
+		// verify a token anyone can sign.
+		if len(v.o.HMACSecret) == 0 {
+			return nil, fmt.Errorf("%w: HS256 without a configured secret", ErrAlgorithm)
+		}
 		return v.o.HMACSecret, nil
+	}
+	raw, hasKID := t.Header["kid"]
+	kid, isString := raw.(string)
+	if hasKID && !isString {
+		// A kid that is not a string is a malformed header, whatever the
+		// key set holds: it must not fall through to the no-kid rule.
+		return nil, fmt.Errorf("%w: the kid header is %s, not a string", ErrMalformed, jsonKind(raw))
 	}
 	if err := v.keys.ready(ctx); err != nil {
 		return nil, err
 	}
 	*version = v.keys.version.Load()
-	kid, _ := t.Header["kid"].(string)
 	if kid == "" {
 		if v.o.RequireKID {
 			return nil, ErrNoKID
@@ -351,6 +362,23 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token, version *uint64) (any,
 	}
 	v.keys.remember(*version, id, key)
 	return key, nil
+}
+
+// jsonKind names the JSON type of a decoded value, for messages.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // onlyKey picks the key for a token without kid: the one signing key of the

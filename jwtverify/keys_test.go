@@ -93,13 +93,100 @@ func TestOutageAfterWarmUp(t *testing.T) {
 	c := claimsFor(iss)
 	c["exp"] = now.Add(time.Hour).Unix()
 	c["jti"] = "another"
-	for _, tok := range []string{sign(t, jwt.SigningMethodRS256, "a", k.A, c), sign(t, jwt.SigningMethodRS256, "a", k.A, c)} {
-		if _, err := v.Verify(context.Background(), tok); err != nil {
-			t.Errorf("issuer down after warm-up: %v, want the known key to keep verifying", err)
+	// The request that notices the stale keys starts the refresh and is
+	// served by the keys it has; wait for that refresh to have failed.
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "a", k.A, c)); err != nil {
+		t.Errorf("issuer down after warm-up: %v, want the known key to keep verifying", err)
+	}
+	waitFor(t, func() bool { return v.Fetches() == 2 && !v.keys.fetching() })
+	if v.keys.lastFailure() == nil {
+		t.Fatal("the refresh during the outage did not fail: the test tests nothing")
+	}
+	c["jti"] = "after the failed refresh"
+	for _, tok := range []string{sign(t, jwt.SigningMethodRS256, "a", k.A, c), first} {
+		if _, err := v.Verify(context.Background(), tok); err != nil && !errors.Is(err, ErrExpired) {
+			t.Errorf("after a failed refresh: %v, want the keys fetched before to keep verifying", err)
 		}
 	}
 	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "new", k.B, c)); !errors.Is(err, ErrNoKey) {
 		t.Errorf("new kid during the outage: %v, want %v", err, ErrNoKey)
+	}
+}
+
+// TestCachedTokenStillRefreshesStaleKeys: when every request is a cache
+// hit, the key set is still refreshed once it is older than
+// RefreshInterval, and a token signed by a key the issuer stopped
+// publishing then stops verifying.
+func TestCachedTokenStillRefreshesStaleKeys(t *testing.T) {
+	k := testutil.Keys()
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", k.A))
+	now := now0
+	v := newVerifier(t, iss, &now, nil)
+	c := claimsFor(iss)
+	c["exp"] = now0.Add(5 * time.Hour).Unix()
+	tok := sign(t, jwt.SigningMethodRS256, "a", k.A, c)
+	for range 2 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	iss.SetKeys(testutil.RSAJWK("b", k.B)) // key a is revoked
+	now = now0.Add(DefaultRefreshInterval + time.Minute)
+	if _, cached, err := v.Check(context.Background(), tok); err != nil || !cached {
+		t.Fatalf("the cached token before the refresh ended: cached=%v err=%v", cached, err)
+	}
+	waitFor(t, func() bool { return v.Fetches() == 2 && !v.keys.fetching() })
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrNoKey) {
+		t.Errorf("a cached token of a revoked key after the refresh: %v, want %v", err, ErrNoKey)
+	}
+}
+
+// TestKeyAlgAndUseOnEveryPath: a JWK published for another algorithm, or
+// for encryption, never verifies, whether the token names it by kid (also
+// after the key was handed out for its own algorithm, from the memo) or
+// has no kid.
+func TestKeyAlgAndUseOnEveryPath(t *testing.T) {
+	k := testutil.Keys()
+	both := func(o *Options) { o.Algorithms = []string{"RS256", "RS384"} }
+	iss := testutil.NewIssuer(t, testutil.With(testutil.RSAJWK("k384", k.A), "alg", "RS384"), testutil.With(testutil.RSAJWK("k256", k.B), "alg", "RS256"))
+	now := now0
+	v := newVerifier(t, iss, &now, both)
+	c := claimsFor(iss)
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS384, "k384", k.A, c)); err != nil {
+		t.Fatalf("RS384 token, RS384 key: %v", err)
+	}
+	c["jti"] = "2"
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "k384", k.A, c)); !errors.Is(err, ErrNoKey) {
+		t.Errorf("RS256 token naming the RS384 key, after that key verified an RS384 token: %v, want %v", err, ErrNoKey)
+	}
+	c["jti"] = "3"
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "k256", k.B, c)); err != nil {
+		t.Errorf("RS256 token, RS256 key: %v", err)
+	}
+	c["jti"] = "4"
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS384, "k256", k.B, c)); !errors.Is(err, ErrNoKey) {
+		t.Errorf("RS384 token naming the RS256 key, after that key verified an RS256 token: %v, want %v", err, ErrNoKey)
+	}
+
+	// Without kid: the one key that fits, never one for another alg or use.
+	for _, tt := range []struct {
+		name string
+		keys []map[string]any
+		want error
+	}{
+		{"a signing key beside an encryption key", []map[string]any{testutil.RSAJWK("s", k.A), testutil.With(testutil.RSAJWK("e", k.B), "use", "enc")}, nil},
+		{"only an encryption key", []map[string]any{testutil.With(testutil.RSAJWK("e", k.A), "use", "enc")}, ErrNoKey},
+		{"only a key for RS384", []map[string]any{testutil.With(testutil.RSAJWK("x", k.A), "alg", "RS384")}, ErrNoKey},
+		{"an RS256 key beside an RS384 one", []map[string]any{testutil.With(testutil.RSAJWK("x", k.B), "alg", "RS384"), testutil.With(testutil.RSAJWK("y", k.A), "alg", "RS256")}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := testutil.NewIssuer(t, tt.keys...)
+			v := newVerifier(t, iss, &now, both)
+			_, err := v.Verify(context.Background(), testutil.SignJWT(t, jwt.SigningMethodRS256, nil, k.A, claimsFor(iss)))
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("RS256 token without kid: %v, want %v", err, tt.want)
+			}
+		})
 	}
 }
 

@@ -101,6 +101,13 @@ func TestVerify(t *testing.T) {
 			opts: func(o *Options) { o.Algorithms, o.HMACSecret = []string{"RS256", "HS256"}, secret }, want: ErrSignature},
 		{name: "HS256 with the shared secret", token: testutil.SignJWT(t, jwt.SigningMethodHS256, nil, secret, base),
 			opts: func(o *Options) { o.Algorithms, o.HMACSecret = []string{"HS256"}, secret }},
+		{name: "HS256 signed with an empty key, HS256 not allowed", token: sign(t, jwt.SigningMethodHS256, "a", []byte{}, base), want: ErrAlgorithm},
+		{name: "HS256 signed with an empty key, HS256 allowed with a secret", token: sign(t, jwt.SigningMethodHS256, "a", []byte{}, base),
+			opts: func(o *Options) { o.Algorithms, o.HMACSecret = []string{"RS256", "HS256"}, secret }, want: ErrSignature},
+		{name: "kid that is a number", token: testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": 12}, k.A, with(base, func(c jwt.MapClaims) { c["iss"] = single.URL() })),
+			issuer: single, want: ErrMalformed},
+		{name: "kid that is null", token: segment(map[string]any{"alg": "RS256", "kid": nil}) + "." + parts[1] + "." + parts[2], want: ErrMalformed},
+		{name: "kid that is an object", token: testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": map[string]any{"a": 1}}, k.A, base), want: ErrMalformed},
 		{name: "RS384 when only RS256 is allowed", token: sign(t, jwt.SigningMethodRS384, "a", k.A, base), want: ErrAlgorithm},
 		{name: "PS256 when only RS256 is allowed", token: sign(t, jwt.SigningMethodPS256, "a", k.A, base), want: ErrAlgorithm},
 		{name: "ES256 allowed", token: sign(t, jwt.SigningMethodES256, "ec", k.EC, base), opts: func(o *Options) { o.Algorithms = []string{"RS256", "ES256"} }},
@@ -168,6 +175,9 @@ func TestVerify(t *testing.T) {
 			}
 			if e := Explain(err); e.Code == CodeAuthError || e.Message == "" {
 				t.Errorf("Explain(%v) = %+v, want a row of the table", err, e)
+			}
+			if strings.HasPrefix(tt.name, "kid that is") && Explain(err).Code != CodeJWSInvalid {
+				t.Errorf("a kid that is not a string: code %s, want %s (an invalid header, not a key-set problem)", Explain(err).Code, CodeJWSInvalid)
 			}
 			if tt.name == "expired" && !strings.Contains(err.Error(), "(exp 2026-11-22T11:59:00Z)") {
 				t.Errorf("the expiry error %q does not say when", err)

@@ -391,3 +391,107 @@ func TestTokenAndRotate(t *testing.T) {
 		t.Errorf("after rotation tokens still carry kid %v", c["_kid"])
 	}
 }
+
+// TestSmokeAgainstOutputs runs jwtapi smoke as after a deploy: the routes
+// from the synthesized templates, each API's URL from the stack output
+// that refers to it (here the local gateway stands in for API Gateway).
+func TestSmokeAgainstOutputs(t *testing.T) {
+	bin := buildCommand(t)
+	addr, issuerAddr, state := testutil.FreeAddr(t), testutil.FreeAddr(t), t.TempDir()
+	assembly := cdkOut(t, "http://"+issuerAddr+"/")
+	s := serve(t, bin, "--addr", addr, "--issuer-addr", issuerAddr, "--cdk-out", assembly, "--state", state, "--synth", "never")
+	tok := ""
+	for _, l := range strings.Split(s.banner, "\n") {
+		if _, after, ok := strings.Cut(l, "export TOKEN="); ok {
+			tok = after
+		}
+	}
+	rest := endpoints(t, state)["JwtRestApi-local/RestApiFA9A4412"]["url"].(string)
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	smoke := func(args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(append([]string{"smoke", "--outputs", outputs, "--cdk-out", assembly, "--state", t.TempDir()}, args...), &out, &errb)
+		return out.String() + errb.String(), err
+	}
+	// The REST stack was deployed without an output of its URL.
+	os.WriteFile(outputs, []byte(`{"JwtApi-local": {"ApiEndpoint": "http://`+addr+`/"}, "JwtRestApi-local": {"Other": "x"}}`), 0o644)
+	out, err := smoke("--token", tok)
+	if err != nil || !strings.Contains(out, "skip jwt-api-rest-local (rest API, JwtRestApi-local/RestApiFA9A4412): its stack has no output with its URL") {
+		t.Errorf("smoke with the REST URL missing: %v\n%s", err, out)
+	}
+	for _, want := range []string{"ok   jwt-api-local DELETE /users/{id} without a token: DELETE http://" + addr + "/users/smoke → 401",
+		"ok   jwt-api-local GET /me with the token: GET http://" + addr + "/me → 200", "ok   jwt-api-local GET /public (public)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("smoke output lacks %q:\n%s", want, out)
+		}
+	}
+	// Both deployed with their outputs: the REST API is checked too.
+	os.WriteFile(outputs, []byte(`{"JwtApi-local": {"ApiEndpoint": "http://`+addr+`/"}, "JwtRestApi-local": {"RestApiEndpoint": "`+rest+`"}}`), 0o644)
+	out, err = smoke("--token", tok)
+	if err != nil || !strings.Contains(out, "ok   jwt-api-rest-local GET /private with the token: GET "+rest+"private → 200") || !strings.Contains(out, " 0 failed, ") {
+		t.Errorf("smoke of both APIs: %v\n%s", err, out)
+	}
+	// No token: the checks that need one are skipped, saying so.
+	out, err = smoke("--token", "")
+	if err != nil || !strings.Contains(out, "skip the with-token checks: no token") || strings.Contains(out, "with the token:") {
+		t.Errorf("smoke without a token: %v\n%s", err, out)
+	}
+	// A token of another key fails the with-token checks, exit status 1.
+	k := testutil.Keys()
+	forged := testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": "x"}, k.Attacker, jwt.MapClaims{
+		"iss": "http://" + issuerAddr + "/", "aud": "https://api.jwtapi.local", "scope": "read:user", "exp": time.Now().Add(time.Hour).Unix()})
+	out, err = smoke("--token", forged)
+	var code exitCode
+	if !errors.As(err, &code) || code != 1 || !strings.Contains(out, "FAIL jwt-api-local GET /private with the token: GET http://"+addr+"/private answered 401") {
+		t.Errorf("smoke with a forged token: %v\n%s", err, out)
+	}
+	// Outputs of another app.
+	os.WriteFile(outputs, []byte(`{"Billing": {"Url": "https://x/"}}`), 0o644)
+	if _, err := smoke(); err == nil || !strings.Contains(err.Error(), "names none of the stacks of") {
+		t.Errorf("outputs of another app: %v", err)
+	}
+	if _, err := smoke("--local"); err == nil || !strings.Contains(err.Error(), "--outputs and --local") {
+		t.Errorf("--outputs with --local: %v", err)
+	}
+}
+
+// TestTokenFindsTheRunningDev: without --issuer-addr, token signs for the
+// issuer of the running dev (its dev.json), else for the one loopback
+// issuer the synthesized app trusts, else fails saying what to do.
+func TestTokenFindsTheRunningDev(t *testing.T) {
+	t.Setenv("ISSUER_ADDR", "")
+	iss := func(args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(append([]string{"token"}, args...), &out, &errb)
+		if err != nil {
+			return "", err
+		}
+		body, _ := base64.RawURLEncoding.DecodeString(strings.Split(strings.TrimSpace(out.String()), ".")[1])
+		var c map[string]any
+		json.Unmarshal(body, &c)
+		return fmt.Sprint(c["iss"]), nil
+	}
+	state := t.TempDir()
+	assembly := cdkOut(t, "http://127.0.0.1:4555/")
+	if got, err := iss("--state", state, "--cdk-out", assembly); err != nil || got != "http://127.0.0.1:4555/" {
+		t.Errorf("no dev running: iss %q, %v; want the app's loopback issuer", got, err)
+	}
+	// A running dev (this process stands in for it) on another address.
+	writeDevState(state, devState{PID: os.Getpid(), Issuer: "http://127.0.0.1:4777/", IssuerAddr: "127.0.0.1:4777", CDKOut: assembly})
+	if got, err := iss("--state", state); err != nil || got != "http://127.0.0.1:4777/" {
+		t.Errorf("with a running dev: iss %q, %v; want the dev's issuer", got, err)
+	}
+	if got, err := iss("--state", state, "--issuer-addr", "127.0.0.1:4888"); err != nil || got != "http://127.0.0.1:4888/" {
+		t.Errorf("--issuer-addr given: iss %q, %v", got, err)
+	}
+	// A dev that has stopped is not taken for a running one.
+	writeDevState(state, devState{PID: 1 << 22, IssuerAddr: "127.0.0.1:4777", CDKOut: assembly})
+	if got, err := iss("--state", state, "--cdk-out", assembly); err != nil || got != "http://127.0.0.1:4555/" {
+		t.Errorf("with a stale dev.json: iss %q, %v", got, err)
+	}
+	// No dev and an app that trusts no loopback issuer.
+	external := cdkOut(t, "https://example.us.auth0.com/")
+	if _, err := iss("--state", t.TempDir(), "--cdk-out", external); err == nil || !strings.Contains(err.Error(), "jwtapi dev is not running in this module") || !strings.Contains(err.Error(), "pass --issuer-addr HOST:PORT") {
+		t.Errorf("nothing to sign for: %v", err)
+	}
+}

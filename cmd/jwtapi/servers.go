@@ -211,7 +211,7 @@ func (s *server) listen(api *gateway.API, gw *gateway.Gateway, port int) error {
 	}
 	a := &apiServer{api: api, base: "http://" + addr}
 	a.gw.Store(gw)
-	a.srv = serveHTTP(l, a)
+	a.srv = serveHTTP(gateway.JSONErrors(l), a)
 	s.apis[api.Key()] = a
 	return nil
 }

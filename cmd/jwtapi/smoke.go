@@ -274,7 +274,7 @@ func urlFromOutputs(outputs map[string]string, refs map[string][]string, api *ga
 		return "", "its stack is not in the outputs file"
 	}
 	for _, key := range slices.Sorted(maps.Keys(refs)) {
-		if v := outputs[key]; slices.Contains(refs[key], api.LogicalID) && strings.HasPrefix(v, "https://") {
+		if v := outputs[key]; slices.Contains(refs[key], api.LogicalID) && (strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://")) {
 			return v, ""
 		}
 	}

@@ -140,12 +140,31 @@ func TestEveryRouteKindIsWired(t *testing.T) {
 		}
 	}
 	var rules authzspec.Rules
+	lambdaAuthorizers := 0
 	for _, f := range byType("AWS::Lambda::Function") {
-		if env, ok := f["Environment"].(map[string]any); ok {
-			if r, ok := env["Variables"].(map[string]any)["AUTHZ_RULES"].(string); ok && strings.Contains(r, "read:c") {
-				json.Unmarshal([]byte(r), &rules)
-			}
+		env, ok := f["Environment"].(map[string]any)
+		if !ok {
+			continue
 		}
+		vars := env["Variables"].(map[string]any)
+		if r, ok := vars["AUTHZ_RULES"].(string); ok && strings.Contains(r, "read:c") {
+			json.Unmarshal([]byte(r), &rules)
+		}
+		if vars["JWT_ISSUER"] == nil {
+			continue
+		}
+		// An Auth0 issuer's Lambda authorizer requires aud (client_id is a
+		// Cognito stand-in) and allows RS256 only (no HMAC door).
+		lambdaAuthorizers++
+		if _, ok := vars["JWT_CLIENT_ID_AUDIENCE"]; ok {
+			t.Errorf("the Auth0 issuer's Lambda authorizer accepts client_id as the audience: %v", vars)
+		}
+		if algs, ok := vars["JWT_ALGORITHMS"]; ok && algs != "RS256" {
+			t.Errorf("the Lambda authorizer allows %v, want RS256 only by default", algs)
+		}
+	}
+	if lambdaAuthorizers == 0 {
+		t.Error("no Lambda authorizer function in the template")
 	}
 	methods := 0
 	for _, m := range byType("AWS::ApiGateway::Method") {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/routekey"
@@ -146,7 +147,16 @@ func (d Decision) context() map[string]any {
 	return c
 }
 
+// record logs one decision. requestID is API Gateway's request id when the
+// event carries one (HTTP API REQUEST events); a REST TOKEN event has none,
+// and the Lambda invocation's id, which CloudWatch shows beside the line,
+// stands in for it. A line is never without an id.
 func (a *Authorizer) record(ctx context.Context, requestID, routeKey string, d Decision) {
+	if requestID == "" {
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			requestID = lc.AwsRequestID
+		}
+	}
 	attrs := []any{"requestId", requestID, "routeKey", routeKey}
 	if d.Token != nil {
 		attrs = append(attrs, "sub", d.Token.Subject())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtapi/jwtapi/authzspec"
@@ -279,5 +280,55 @@ func TestNewFromConfig(t *testing.T) {
 	}
 	if _, err := New(authzspec.Config{Issuer: "http://issuer.example/", Audiences: []string{api}}, io.Discard); !errors.Is(err, authzspec.ErrConfig) {
 		t.Errorf("http issuer: %v, want ErrConfig", err)
+	}
+}
+
+// TestClientIDIsNotAnAudienceByDefault: the authorizer requires aud unless
+// its configuration says client_id may stand in for it (Cognito access
+// tokens, as API Gateway's JWT authorizer accepts them).
+func TestClientIDIsNotAnAudienceByDefault(t *testing.T) {
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", testutil.Keys().A))
+	c := claimsFor(iss)
+	delete(c, "aud")
+	c["client_id"] = api
+	tok := sign(t, c)
+	for _, clientID := range []bool{false, true} {
+		cfg := authzspec.Config{Issuer: iss.URL(), Audiences: []string{api}, ClientIDAudience: clientID}
+		o := VerifierOptions(cfg)
+		now := now0
+		o.Now = func() time.Time { return now }
+		v, err := jwtverify.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := NewAuthorizer(v, nil, io.Discard).Decide(context.Background(), tok, "GET /x")
+		if d.Allowed() != clientID {
+			t.Errorf("ClientIDAudience %v: a token with client_id %s and no aud allowed=%v (%v)", clientID, api, d.Allowed(), d.Denial)
+		}
+		if !clientID && (d.Denial == nil || d.Denial.Code != jwtverify.CodeClaimValidation) {
+			t.Errorf("default: denial %v, want %s for the audience", d.Denial, jwtverify.CodeClaimValidation)
+		}
+	}
+	if VerifierOptions(authzspec.Config{Issuer: iss.URL(), Audiences: []string{api}}).ClientIDAudience {
+		t.Error("the default configuration accepts client_id as the audience")
+	}
+}
+
+// TestEveryDecisionLogLineHasARequestID: a REST TOKEN event carries no API
+// Gateway request id; the line then carries the Lambda invocation's id.
+func TestEveryDecisionLogLineHasARequestID(t *testing.T) {
+	iss := testutil.NewIssuer(t, testutil.RSAJWK("a", testutil.Keys().A))
+	now := now0
+	a, logs := newAuthorizer(t, iss, &now)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"})
+	arn := "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/private"
+	if _, err := a.HandleREST(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + sign(t, claimsFor(iss)), MethodArn: arn}); err != nil {
+		t.Fatal(err)
+	}
+	a.HandleHTTP(ctx, events.APIGatewayV2CustomAuthorizerV2Request{RouteKey: "GET /x", IdentitySource: []string{"Bearer x"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "Ov2GmhKSjoEEMxA="}})
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"`) || !strings.Contains(lines[1], `"requestId":"Ov2GmhKSjoEEMxA="`) {
+		t.Errorf("decision log lines:\n%s\nwant the Lambda request id for TOKEN and API Gateway's for REQUEST", logs.String())
 	}
 }

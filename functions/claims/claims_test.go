@@ -243,3 +243,27 @@ func TestResponseV1(t *testing.T) {
 		t.Errorf("no claims: %d, want 401", r.StatusCode)
 	}
 }
+
+// TestRequireClaimIsExact: a claim matches only whole: never a substring,
+// prefix or suffix of a string claim, nor of an element of an array claim.
+func TestRequireClaimIsExact(t *testing.T) {
+	c := claims.Parse(map[string]string{
+		"role": "administrator", "tier": "admin-x", "org": "xadmin",
+		"groups": "[admins]", "teams": "[superadmin root]", "roles": "[admin ops]", "one": "[admin]", "flag": "true",
+	})
+	for _, tt := range []struct {
+		claim, want string
+		ok          bool
+	}{
+		{"role", "admin", false}, {"tier", "admin", false}, {"org", "admin", false},
+		{"groups", "admin", false}, {"teams", "admin", false}, {"teams", "[superadmin", false},
+		{"roles", "admin", true}, {"roles", "ops", true}, {"one", "admin", true},
+		{"role", "administrator", true}, {"flag", "true", true}, {"flag", "tru", false},
+		{"role", "Administrator", false}, {"roles", "[admin ops]", true},
+	} {
+		err := c.RequireClaim(tt.claim, tt.want)
+		if (err == nil) != tt.ok {
+			t.Errorf("RequireClaim(%q, %q) on %q: %v, want ok=%v", tt.claim, tt.want, c.Raw()[tt.claim], err, tt.ok)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -9,7 +10,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -525,17 +528,127 @@ func TestRoutingAndCORS(t *testing.T) {
 	}
 }
 
-// TestRequestBodyLimit: API Gateway's 10 MB payload limit, before the
-// authorizer and the function.
+// TestRequestBodyLimit: API Gateway's 10 MB payload limit, before routing,
+// the authorizer and the function, in its JSON shape; an announced body over
+// the limit is refused without being read.
 func TestRequestBodyLimit(t *testing.T) {
 	s := testStack(t)
 	big := strings.Repeat("a", 10<<20+1)
-	if r := s.do(t, "POST", "/echo/v1", map[string]string{"content-type": "text/plain"}, big); r.status != 413 {
-		t.Errorf("10 MB + 1 byte: %d, want 413", r.status)
+	for _, path := range []string{"/echo/v1", "/no/such/route"} {
+		r := s.do(t, "POST", path, map[string]string{"content-type": "text/plain"}, big)
+		if r.status != 413 || r.body != `{"message":"Request Entity Too Large"}` || r.header.Get("content-type") != "application/json" {
+			t.Errorf("POST %s with 10 MB + 1 byte: %d %s, want API Gateway's JSON 413", path, r.status, r.body)
+		}
 	}
-	if r := s.do(t, "POST", "/faulty", map[string]string{"content-type": "text/plain"}, big[:1<<20]); r.status == 413 {
-		t.Errorf("1 MB: 413")
+	if r := s.do(t, "POST", "/faulty", map[string]string{"content-type": "text/plain"}, big[:1<<20]); r.status != 200 {
+		t.Errorf("1 MB: %d", r.status)
 	}
+	// A chunked body (no length announced) over the limit, on no route.
+	req, _ := http.NewRequest("POST", s.url+"/no/such/route", io.MultiReader(strings.NewReader(big), strings.NewReader("")))
+	req.ContentLength = -1
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 413 {
+		t.Errorf("a chunked body over the limit on no route: %d, want 413", res.StatusCode)
+	}
+	// Announced but never sent: refused at once, nothing read.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /no/such/route HTTP/1.1\r\nHost: x\r\nContent-Length: 12582912\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 413") {
+		t.Errorf("a 12 MB body announced and not sent: %q %v, want 413 at once", line, err)
+	}
+}
+
+// TestSlowBodyIsATimeout: a body that does not arrive within the server's
+// read timeout is answered as a timeout (408), never as a size problem.
+func TestSlowBodyIsATimeout(t *testing.T) {
+	s := testStack(t)
+	srv := httptest.NewUnstartedServer(s.gw)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /faulty HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nonly a little")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 408 || string(body) != `{"message":"Request Timeout"}` {
+		t.Errorf("a body trickling in: %d %s, want 408 {\"message\":\"Request Timeout\"}", res.StatusCode, body)
+	}
+}
+
+// TestOversizeHeadsAreJSON: a request head over the limit is API Gateway's
+// JSON 431 whatever its size: the gateway's own check answers up to the
+// server's header limit, and net/http's own plain-text refusal beyond it
+// is rewritten by JSONErrors; so is its 400 for a request it cannot parse.
+func TestOversizeHeadsAreJSON(t *testing.T) {
+	s := testStack(t)
+	srv := httptest.NewUnstartedServer(s.gw)
+	srv.Listener = JSONErrors(srv.Listener)
+	srv.Config.MaxHeaderBytes = 64 << 10
+	srv.Start()
+	defer srv.Close()
+	for _, size := range []int{10300, 60 << 10, 200 << 10, 2 << 20} {
+		r := s.doAt(t, srv.URL, "GET", "/public", map[string]string{"x-big": strings.Repeat("a", size)}, "")
+		if r.status != 431 || r.body != `{"message":"Request Header Fields Too Large"}` || r.header.Get("content-type") != "application/json" {
+			t.Errorf("a %d-byte header: %d %q %q, want API Gateway's JSON 431", size, r.status, r.header.Get("content-type"), r.body)
+		}
+	}
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /public HTTP/1.1\r\nHost: x\r\nbroken header line\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 400 || string(body) != `{"message":"Bad Request"}` {
+		t.Errorf("a malformed request: %d %s", res.StatusCode, body)
+	}
+	// A handler's own text/plain 4xx is left alone.
+	if r := s.doAt(t, srv.URL, "GET", "/public", nil, ""); r.status != 200 {
+		t.Errorf("an ordinary request through JSONErrors: %d", r.status)
+	}
+}
+
+// TestOneRequestIDEverywhere: the id in the response header is the one the
+// handler's event carries and the one the request's log line ends with.
+func TestOneRequestIDEverywhere(t *testing.T) {
+	s := testStack(t)
+	r := s.do(t, "GET", "/faulty", nil, "")
+	id := r.header.Get("apigw-requestid")
+	var echoed struct {
+		Event struct {
+			RequestContext struct {
+				RequestID string `json:"requestId"`
+			} `json:"requestContext"`
+		} `json:"event"`
+	}
+	json.Unmarshal([]byte(r.body), &echoed)
+	if id == "" || echoed.Event.RequestContext.RequestID != id {
+		t.Errorf("response id %q, event id %q", id, echoed.Event.RequestContext.RequestID)
+	}
+	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(s.logs.String(), "/faulty") && strings.Contains(s.logs.String(), "["+id+"]") },
+		"the log line carries the request id")
 }
 
 func TestKeyRotationKeepsOldTokensDuringGrace(t *testing.T) {

@@ -213,6 +213,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n := headSize(r); n > maxRequestHead {
 		res = apiError(requestHeadTooLarge)
 		out = outcome{route: "refused", auth: fmt.Sprintf("request line and header values are %d bytes, over API Gateway's %d", n, maxRequestHead)}
+	} else if res, out = g.readBody(q); res != nil {
+		// Refused before routing, as API Gateway reads the whole request first.
 	} else if g.api.Kind == KindREST {
 		res, out = g.serveREST(q)
 	} else {
@@ -237,7 +239,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(res.body)
 	}
-	g.logRequest(r, res.status, time.Since(start), out)
+	g.logRequest(r, q.id, res.status, time.Since(start), out)
 }
 
 // headSize is the size API Gateway limits: the request line and the
@@ -252,11 +254,36 @@ func headSize(r *http.Request) int {
 	return n
 }
 
-// readBody reads the request body up to API Gateway's payload limit.
-func readBody(q *request) bool {
+// readBody reads the whole request body, up to API Gateway's payload
+// limit, before anything else: a body over the limit is refused without
+// routing (and, when its length is announced, without reading it), a body
+// that does not arrive in time is a timeout, not a size problem.
+func (g *Gateway) readBody(q *request) (*response, outcome) {
+	tooLarge := func() (*response, outcome) {
+		res := apiError(http.StatusRequestEntityTooLarge)
+		if g.api.Kind == KindREST {
+			res = g.gatewayResponse(q, respTooLarge, nil)
+		}
+		return res, outcome{route: "refused", auth: fmt.Sprintf("the body is over API Gateway's %d-byte payload limit", maxRequestBody)}
+	}
+	if q.http.ContentLength > maxRequestBody {
+		return tooLarge()
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, q.http.Body, maxRequestBody))
-	q.body = body
-	return err == nil
+	var tooBig *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		q.body = body
+		return nil, outcome{}
+	case errors.As(err, &tooBig):
+		return tooLarge()
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		// API Gateway's answer to a body that trickles in is unconfirmed
+		// (docs/aws-behaviour.md): a timeout answer, never a size one.
+		return apiError(http.StatusRequestTimeout), outcome{route: "refused", auth: fmt.Sprintf("the body did not arrive within the server's read timeout (%d bytes came)", len(body))}
+	}
+	return apiError(http.StatusBadRequest), outcome{route: "refused", auth: "the body could not be read: " + err.Error()}
 }
 
 // integrate invokes the route's function and maps its answer; errs maps a
@@ -367,12 +394,13 @@ func firstLine(s string) string {
 
 // logRequest writes one line: method, path, status, latency, route and the
 // authorization outcome with its reason.
-func (g *Gateway) logRequest(r *http.Request, status int, took time.Duration, out outcome) {
+func (g *Gateway) logRequest(r *http.Request, id string, status int, took time.Duration, out outcome) {
 	line := fmt.Sprintf("%s %-6s %-24s %d %7.1fms  → %s", time.Now().Format("15:04:05"), r.Method, r.URL.Path, status,
 		float64(took.Microseconds())/1000, out.route)
 	if out.auth != "" {
 		line += "  " + out.auth
 	}
+	line += "  [" + id + "]" // the request id the handler's event and its logs carry
 	g.logMu.Lock()
 	fmt.Fprintln(g.logs, line)
 	g.logMu.Unlock()

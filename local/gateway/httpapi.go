@@ -22,9 +22,6 @@ func (g *Gateway) serveHTTPAPI(q *request) (*response, outcome) {
 	route := g.routes[match.Key.String()]
 	q.route, q.match = route, match
 	out := outcome{route: match.Key.String()}
-	if !readBody(q) {
-		return apiError(http.StatusRequestEntityTooLarge), out
-	}
 	var res *response
 	switch route.AuthType {
 	case "JWT":

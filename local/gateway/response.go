@@ -108,7 +108,7 @@ func structured(r *proxyResponse, v2 bool) (*response, error) {
 func apiError(status int) *response {
 	messages := map[int]string{
 		400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-		413: "Request Entity Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
+		408: "Request Timeout", 413: "Request Entity Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
 	}
 	body, _ := json.Marshal(map[string]string{"message": messages[status]})
 	return &response{status: status, headers: http.Header{"Content-Type": {"application/json"}}, body: body}

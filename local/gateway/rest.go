@@ -84,9 +84,6 @@ func (g *Gateway) serveREST(q *request) (*response, outcome) {
 		}
 		return res, outcome{route: out.route + " (mock)"}
 	}
-	if !readBody(q) {
-		return g.gatewayResponse(q, respTooLarge, nil), out
-	}
 	if route.AuthType == "CUSTOM" {
 		var res *response
 		if res, out.auth = g.authorizeToken(q); res != nil {

@@ -65,6 +65,8 @@ func TestAuthorize(t *testing.T) {
 		{"claims not JSON", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("nope")) + "." + parts[2], nil, 401, jwtverify.ErrMalformedClaims},
 		{"alg none", sign(t, jwt.SigningMethodNone, "a", jwt.UnsafeAllowNoneSignatureType, claimsFor(ti)), nil, 401, jwtverify.ErrAlgorithm},
 		{"HS256 with the public key as secret", sign(t, jwt.SigningMethodHS256, "a", pubPEM, claimsFor(ti)), nil, 401, jwtverify.ErrAlgorithm},
+		{"HS256 with an empty key", sign(t, jwt.SigningMethodHS256, "a", []byte{}, claimsFor(ti)), nil, 401, jwtverify.ErrAlgorithm},
+		{"kid that is a number", testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": 7}, a, claimsFor(ti)), nil, 401, jwtverify.ErrMalformed},
 		{"ES256", sign(t, jwt.SigningMethodES256, "a", ec, claimsFor(ti)), nil, 401, jwtverify.ErrAlgorithm},
 		{"PS256", sign(t, jwt.SigningMethodPS256, "a", a, claimsFor(ti)), nil, 401, jwtverify.ErrAlgorithm},
 		{"no kid", sign(t, jwt.SigningMethodRS256, "", a, claimsFor(ti)), nil, 401, jwtverify.ErrNoKID},

@@ -365,6 +365,11 @@ func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID strin
 	select {
 	case r := <-inv.result:
 		f.release(inst)
+		if r.errType == ErrorResponseSizeTooLarge {
+			f.opts.logMu.Lock()
+			fmt.Fprintf(f.opts.Logs, "%s%s (in AWS, aws-lambda-go then exits: the next request is a cold start)\n", f.logPrefix, errorMessageOf(r.errBody))
+			f.opts.logMu.Unlock()
+		}
 		return Result{Payload: r.payload, ErrorType: r.errType, ErrorBody: r.errBody, Duration: time.Since(start)}, true, nil
 	case <-inst.dead:
 		picked := isClosed(inv.pickedUp)

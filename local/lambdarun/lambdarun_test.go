@@ -169,6 +169,39 @@ func TestFaultsAndRecovery(t *testing.T) {
 		"the function's output streamed with its prefix")
 }
 
+// TestOversizeResponseKeepsTheInstance: a response over Lambda's 6,291,556
+// bytes fails the invocation with Function.ResponseSizeTooLarge, as in
+// Lambda; the instance is neither killed nor counted as crashed, and one
+// just under the limit is delivered whole.
+func TestOversizeResponseKeepsTheInstance(t *testing.T) {
+	f, logs := newFaulty(t, 10*time.Second, 1)
+	pid := func(r Result) string {
+		var resp struct{ Headers map[string]string }
+		json.Unmarshal(r.Payload, &resp)
+		return resp.Headers["pid"]
+	}
+	small, err := invoke(t, f, "do=big&bytes=100")
+	if err != nil || pid(small) == "" {
+		t.Fatalf("a small answer: %v %s", err, small.ErrorBody)
+	}
+	for range 4 { // more than a crash loop's three
+		r, err := invoke(t, f, "do=big&bytes=7000000")
+		if err != nil || r.ErrorType != ErrorResponseSizeTooLarge || !strings.Contains(string(r.ErrorBody), "exceeded maximum allowed payload size (6291556 bytes)") {
+			t.Fatalf("a 7 MB answer: %v, error %q %s", err, r.ErrorType, r.ErrorBody)
+		}
+	}
+	near, err := invoke(t, f, "do=big&bytes=6200000")
+	if err != nil || near.ErrorType != "" || len(near.Payload) < 6_100_000 {
+		t.Fatalf("an answer just under the limit: %v %q, %d bytes", err, near.ErrorType, len(near.Payload))
+	}
+	if pid(near) != pid(small) || f.Instances() != 1 {
+		t.Errorf("the instance changed: pid %s then %s, %d instances", pid(small), pid(near), f.Instances())
+	}
+	if !strings.Contains(logs.String(), "[GET /faulty] Response payload size") {
+		t.Errorf("the function log does not say why the invocation failed:\n%s", logs.String())
+	}
+}
+
 // TestIdleInstancesAreStopped: after a burst, the extra instances stop
 // after IdleExtra and the last one after IdleLast; the next call starts one.
 func TestIdleInstancesAreStopped(t *testing.T) {

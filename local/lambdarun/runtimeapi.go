@@ -56,10 +56,17 @@ type runtimeAPI struct {
 }
 
 const (
-	maxResponse  = 6 << 20 // Lambda's synchronous response limit
+	// maxResponse is Lambda's limit on a synchronous response, 6 MiB plus
+	// 100 bytes, as its Runtime API states it: "Exceeded maximum allowed
+	// payload size (6291556 bytes)." (docs/aws-behaviour.md).
+	maxResponse  = 6291556
 	maxHeaderLen = 64 << 10
 	apiPrefix    = "/2018-06-01/runtime/"
 )
+
+// ErrorResponseSizeTooLarge is the error type of an invocation whose
+// response is over maxResponse.
+const ErrorResponseSizeTooLarge = "Function.ResponseSizeTooLarge"
 
 func newRuntimeAPI() (*runtimeAPI, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -112,6 +119,8 @@ type apiRequest struct {
 	header       textproto.MIMEHeader
 	body         []byte
 	close        bool
+	// tooLarge is the size of a body over maxResponse, read and dropped.
+	tooLarge int64
 }
 
 func (a *runtimeAPI) serveConn(c net.Conn) {
@@ -181,8 +190,13 @@ func (a *runtimeAPI) route(c net.Conn, out *bytes.Buffer, req *apiRequest) bool 
 		}
 		res := result{payload: req.body}
 		switch {
-		case len(req.body) > maxResponse:
-			res = result{errType: "Function.ResponseSizeTooLarge", errBody: []byte("response exceeds 6 MB")}
+		case req.tooLarge > 0:
+			// The invocation fails as in Lambda. Lambda's Runtime API also
+			// answers the runtime 413, on which aws-lambda-go exits and the
+			// next request is a cold start; here the runtime is answered 202
+			// so the instance stays warm and is not taken for a crash.
+			msg := fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", req.tooLarge, maxResponse)
+			res = result{errType: ErrorResponseSizeTooLarge, errBody: errorBody(ErrorResponseSizeTooLarge, msg)}
 		case kind == "error":
 			res = result{errType: req.header.Get("Lambda-Runtime-Function-Error-Type"), errBody: req.body}
 			if res.errType == "" {
@@ -214,45 +228,65 @@ func readRequest(r *bufio.Reader) (*apiRequest, error) {
 		close: strings.EqualFold(header.Get("Connection"), "close") || parts[2] == "HTTP/1.0"}
 	switch {
 	case strings.EqualFold(header.Get("Transfer-Encoding"), "chunked"):
-		req.body, err = readChunked(r, tp, header)
+		req.body, req.tooLarge, err = readChunked(r, tp, header)
 	case header.Get("Content-Length") != "":
 		n, perr := strconv.ParseInt(header.Get("Content-Length"), 10, 64)
-		if perr != nil || n < 0 || n > maxResponse+1 {
+		switch {
+		case perr != nil || n < 0:
 			return nil, fmt.Errorf("bad Content-Length %q", header.Get("Content-Length"))
+		case n > maxResponse:
+			// Read and drop it: the connection stays usable.
+			req.tooLarge = n
+			_, err = io.CopyN(io.Discard, r, n)
+		default:
+			req.body = make([]byte, n)
+			_, err = io.ReadFull(r, req.body)
 		}
-		req.body = make([]byte, n)
-		_, err = io.ReadFull(r, req.body)
 	}
 	return req, err
 }
 
-// readChunked reads a chunked body and merges its trailers into header.
-func readChunked(r *bufio.Reader, tp *textproto.Reader, header textproto.MIMEHeader) ([]byte, error) {
+// readChunked reads a chunked body and merges its trailers into header. A
+// body over maxResponse is read to its end and dropped: its size is
+// returned instead.
+func readChunked(r *bufio.Reader, tp *textproto.Reader, header textproto.MIMEHeader) ([]byte, int64, error) {
 	var body []byte
+	var total int64
 	for {
 		line, err := tp.ReadLine()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		size, _, _ := strings.Cut(line, ";")
 		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
-		if err != nil || n < 0 || int64(len(body))+n > maxResponse+1 {
-			return nil, fmt.Errorf("bad chunk size %q", line)
+		if err != nil || n < 0 {
+			return nil, 0, fmt.Errorf("bad chunk size %q", line)
 		}
 		if n == 0 {
 			trailer, err := tp.ReadMIMEHeader()
 			for k, v := range trailer {
 				header[k] = v
 			}
-			return body, err
+			if total > maxResponse {
+				return nil, total, err
+			}
+			return body, 0, err
 		}
-		start := len(body)
-		body = append(body, make([]byte, n)...)
-		if _, err := io.ReadFull(r, body[start:]); err != nil {
-			return nil, err
+		total += n
+		if total > maxResponse {
+			body = nil
+			if _, err := io.CopyN(io.Discard, r, n); err != nil {
+				return nil, 0, err
+			}
+		} else {
+			start := len(body)
+			body = append(body, make([]byte, n)...)
+			if _, err := io.ReadFull(r, body[start:]); err != nil {
+				return nil, 0, err
+			}
 		}
 		if _, err := tp.ReadLine(); err != nil { // CRLF after the chunk
-			return nil, err
+			return nil, 0, err
 		}
 	}
 }

@@ -3,8 +3,10 @@
 // mutants, then this command runs the ones gremlins reports "not covered"
 // although their line runs (gremlins reads coverage blocks, and the
 // conditions of switch cases fall between them), reads the mutants listed as
-// equivalent in mutation-equivalents.txt, and prints every survivor and, as
-// its last line, "mutation score: N% (killed K of M)".
+// equivalent in mutation-equivalents.txt, and prints every survivor, every
+// mutant it skipped (tests that did not finish: never counted as killed)
+// and, as its last line, "mutation score: N% (killed K of M run to an end;
+// S skipped)".
 //
 // Usage: go run ./internal/tools/mutate [-workers N] [-reuse] ./pkg ...
 //
@@ -133,8 +135,37 @@ func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
 	if err != nil {
 		return err
 	}
-	killed, total := 0, 0
-	var survivors []string
+	t := tally(all, eq)
+	killed, total, survivors, skipped := t.killed, t.total, t.survivors, t.skipped
+	for id := range eq {
+		fmt.Printf("note: %s lists %s, which no longer exists\n", equivalentsFile, id)
+	}
+	sort.Strings(survivors)
+	sort.Strings(skipped)
+	if len(survivors) > 0 {
+		fmt.Printf("survivors (kill them with a test, or list them in %s with the reason they are equivalent):\n%s\n", equivalentsFile, strings.Join(survivors, "\n"))
+	}
+	if len(skipped) > 0 {
+		fmt.Printf("skipped, not counted as killed (their tests did not finish within 10 minutes, or gremlins skipped them):\n%s\n", strings.Join(skipped, "\n"))
+	}
+	fmt.Printf("%d mutants listed as equivalent in %s\n", countEquivalent(all), equivalentsFile)
+	fmt.Printf("%d mutants skipped\n", len(skipped))
+	fmt.Printf("mutation score: %.1f%% (killed %d of %d run to an end; %d skipped)\n", 100*float64(killed)/float64(max(total, 1)), killed, total, len(skipped))
+	return nil
+}
+
+// counts is what a run comes to.
+type counts struct {
+	killed, total       int // total: mutants run to an end (killed or survived)
+	survivors, skipped []string
+}
+
+// tally counts the mutants: those listed as equivalent (removed from eq,
+// which keeps the stale entries) and the not viable ones aside; skipped and
+// timed-out ones are listed, never counted as killed, and left out of the
+// score.
+func tally(all []mutant, eq map[string]string) counts {
+	var c counts
 	for i := range all {
 		m := &all[i]
 		if reason, ok := eq[m.id()]; ok {
@@ -143,36 +174,31 @@ func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
 			continue
 		}
 		switch m.status {
-		case "NOT VIABLE", "SKIPPED":
+		case "NOT VIABLE":
 			continue
-		case "KILLED", "TIMED OUT":
-			killed++
+		case "SKIPPED", "TIMED OUT":
+			c.skipped = append(c.skipped, fmt.Sprintf("  %-10s %s", m.status, m.id()))
+			continue
+		case "KILLED":
+			c.killed++
 		default:
-			survivors = append(survivors, fmt.Sprintf("  %-10s %s", m.status, m.id()))
+			c.survivors = append(c.survivors, fmt.Sprintf("  %-10s %s", m.status, m.id()))
 		}
-		total++
+		c.total++
 	}
-	for id := range eq {
-		fmt.Printf("note: %s lists %s, which no longer exists\n", equivalentsFile, id)
-	}
-	sort.Strings(survivors)
-	if len(survivors) > 0 {
-		fmt.Printf("survivors (kill them with a test, or list them in %s with the reason they are equivalent):\n%s\n", equivalentsFile, strings.Join(survivors, "\n"))
-	}
-	fmt.Printf("%d mutants listed as equivalent in %s\n", len(all)-total-countNotViable(all), equivalentsFile)
-	fmt.Printf("mutation score: %.1f%% (killed %d of %d)\n", 100*float64(killed)/float64(max(total, 1)), killed, total)
-	return nil
+	return c
 }
 
-func countNotViable(all []mutant) int {
+func countEquivalent(all []mutant) int {
 	n := 0
 	for _, m := range all {
-		if m.equivalent == "" && (m.status == "NOT VIABLE" || m.status == "SKIPPED") {
+		if m.equivalent != "" {
 			n++
 		}
 	}
 	return n
 }
+
 
 // readEquivalents reads "file:line:col TYPE reason" lines (# comments).
 func readEquivalents(path string) (map[string]string, error) {

@@ -68,6 +68,10 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 			"multiValueHeaders": map[string][]string{"x-multi": {"a", "b"}},
 			"cookies":           []string{"a=1; Path=/", "b=2"}, "body": "aGVsbG8=", "isBase64Encoded": true,
 		}, nil
+	case "big":
+		// A response of about n bytes: Lambda's limit is 6,291,556.
+		n, _ := strconv.Atoi(param("bytes"))
+		return map[string]any{"statusCode": 200, "body": strings.Repeat("x", max(0, n-64)), "headers": map[string]string{"pid": strconv.Itoa(os.Getpid())}}, nil
 	case "log":
 		fmt.Println(`{"level":"INFO","msg":"a log line"}`)
 	}
