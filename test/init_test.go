@@ -227,4 +227,3 @@ func readAll(t *testing.T, dir string, names ...string) string {
 	}
 	return b.String()
 }
-

@@ -647,7 +647,9 @@ func TestOneRequestIDEverywhere(t *testing.T) {
 	if id == "" || echoed.Event.RequestContext.RequestID != id {
 		t.Errorf("response id %q, event id %q", id, echoed.Event.RequestContext.RequestID)
 	}
-	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(s.logs.String(), "/faulty") && strings.Contains(s.logs.String(), "["+id+"]") },
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		return strings.Contains(s.logs.String(), "/faulty") && strings.Contains(s.logs.String(), "["+id+"]")
+	},
 		"the log line carries the request id")
 }
 

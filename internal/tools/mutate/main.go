@@ -156,7 +156,7 @@ func run(pkgs []string, workers int, reuse bool, equivalentsFile string) error {
 
 // counts is what a run comes to.
 type counts struct {
-	killed, total       int // total: mutants run to an end (killed or survived)
+	killed, total      int // total: mutants run to an end (killed or survived)
 	survivors, skipped []string
 }
 
@@ -198,7 +198,6 @@ func countEquivalent(all []mutant) int {
 	}
 	return n
 }
-
 
 // readEquivalents reads "file:line:col TYPE reason" lines (# comments).
 func readEquivalents(path string) (map[string]string, error) {
