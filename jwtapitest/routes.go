@@ -66,15 +66,31 @@ func (tpl *Template) Routes() (routes []Route, problems []string) {
 		}
 		auth, _ := p["AuthorizationType"].(string)
 		integration, _ := p["Integration"].(map[string]any)
+		authorizer := tpl.authorizer(p["AuthorizerId"], "AWS::ApiGateway::Authorizer")
+		if kinds, ok := restAuthorizerTypes[auth]; ok && authorizer != "" && authorizer != "imported" {
+			// A method protected by an authorizer of another kind is
+			// protected by nothing API Gateway would run.
+			if typ, _ := Props(tpl.Resources("AWS::ApiGateway::Authorizer")[authorizer])["Type"].(string); !slices.Contains(kinds, typ) {
+				problems = append(problems, fmt.Sprintf("REST method %s %s (API %s) has authorization %s with the %s authorizer %s", method, path, ref(p["RestApiId"]), auth, typ, authorizer))
+				authorizer = ""
+			}
+		}
 		routes = append(routes, Route{
 			Key: method + " " + path, API: ref(p["RestApiId"]), Kind: "rest", Auth: auth,
-			Authorizer: tpl.authorizer(p["AuthorizerId"], "AWS::ApiGateway::Authorizer"),
+			Authorizer: authorizer,
 			Preflight:  method == "OPTIONS" && integration["Type"] == "MOCK",
 		})
 	}
 	slices.SortFunc(routes, func(a, b Route) int { return strings.Compare(a.API+" "+a.Key, b.API+" "+b.Key) })
 	slices.Sort(problems)
 	return routes, problems
+}
+
+// restAuthorizerTypes are the authorizer types each REST authorization type
+// works with: a JWT method needs a JWT authorizer (API Gateway's native
+// one), a CUSTOM method a Lambda (TOKEN or REQUEST) one.
+var restAuthorizerTypes = map[string][]string{
+	"JWT": {"JWT"}, "CUSTOM": {"TOKEN", "REQUEST"}, "COGNITO_USER_POOLS": {"COGNITO_USER_POOLS"},
 }
 
 // authorizer is the logical id an AuthorizerId refers to, if the template

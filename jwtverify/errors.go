@@ -28,6 +28,9 @@ var (
 	ErrExpired         = errors.New("the token has expired")
 	ErrNotYetValid     = errors.New("the token is not valid yet")
 	ErrIssuedFuture    = errors.New("the token was issued in the future")
+	// ErrRequiredClaim: a claim an authorizer requires (a REST JWT
+	// authorizer's additional claims) is missing or has another value.
+	ErrRequiredClaim = errors.New("the token does not have a required claim value")
 	// ErrScope and ErrRule refuse a valid token: the route asks for more.
 	ErrScope = errors.New("the token has none of the route's scopes")
 	ErrRule  = errors.New("the token does not meet the route's rule")
@@ -82,6 +85,7 @@ var explanations = []Explanation{
 	{ErrExpired, CodeExpired, http.StatusUnauthorized, "", "Token has expired."},
 	{ErrNotYetValid, CodeClaimValidation, http.StatusUnauthorized, "", "Token is not valid yet."},
 	{ErrIssuedFuture, CodeClaimValidation, http.StatusUnauthorized, "", "Token was issued in the future."},
+	{ErrRequiredClaim, CodeClaimValidation, http.StatusUnauthorized, "", "Token lacks a required claim value."},
 	{ErrScope, CodeClaimValidation, http.StatusForbidden, "", "Token has none of the route's scopes."},
 	{ErrRule, CodeClaimValidation, http.StatusForbidden, "", "Token does not meet the route's requirement."},
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -306,6 +307,7 @@ func TestExplain(t *testing.T) {
 		{ErrSignature, CodeSignature, 401, "token signature is invalid"},
 		{ErrScope, CodeClaimValidation, 403, "the token has none of the route's scopes"},
 		{ErrRule, CodeClaimValidation, 403, "the token does not meet the route's rule"},
+		{fmt.Errorf("%w: claim org is missing", ErrRequiredClaim), CodeClaimValidation, 401, "the token does not have a required claim value"},
 		{errors.New("boom"), CodeAuthError, 401, "the token is invalid"},
 	}
 	for _, tt := range tests {

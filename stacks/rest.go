@@ -31,7 +31,7 @@ func ExampleRestRoutes() map[string]jwtapi.Route {
 
 // NewRestStack creates the REST API stack of stage s.
 func NewRestStack(scope constructs.Construct, s Stage) (*RestStack, error) {
-	stack := newStack(scope, RestStackName(s.Name), fmt.Sprintf("JWT-protected REST API with a Go Lambda authorizer (%s stage)", s.Name), s)
+	stack := newStack(scope, RestStackName(s.Name), fmt.Sprintf("JWT-protected REST API: API Gateway's JWT authorizer, a Go Lambda authorizer for the rule (%s stage)", s.Name), s)
 	props := s.apiProps()
 	props.ApiName = AppName + "-rest-" + s.Name
 	props.Routes = ExampleRestRoutes()

@@ -133,6 +133,36 @@ func TestKitOnlyPublicRoutesOpen(t *testing.T) {
 	record(t, func(tb testing.TB) { quick.OnlyPublicRoutesOpen(tb) }).has(t, "quick-create Target")
 }
 
+// TestKitRestJwtMethods: a REST method of authorization JWT counts as
+// protected only with a JWT authorizer of the template: a missing one, or
+// an authorizer of another kind, is reported.
+func TestKitRestJwtMethods(t *testing.T) {
+	tpl := jwtapitest.FromJSON(t, "RestJwt", jsonValue(t, `{"Resources": {
+ "Rest": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "r"}},
+ "Native": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {"Type": "JWT", "RestApiId": {"Ref": "Rest"}}},
+ "Tok": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {"Type": "TOKEN", "RestApiId": {"Ref": "Rest"}}},
+ "A": {"Type": "AWS::ApiGateway::Resource", "Properties": {"ParentId": {"Fn::GetAtt": ["Rest", "RootResourceId"]}, "PathPart": "a", "RestApiId": {"Ref": "Rest"}}},
+ "B": {"Type": "AWS::ApiGateway::Resource", "Properties": {"ParentId": {"Fn::GetAtt": ["Rest", "RootResourceId"]}, "PathPart": "b", "RestApiId": {"Ref": "Rest"}}},
+ "C": {"Type": "AWS::ApiGateway::Resource", "Properties": {"ParentId": {"Fn::GetAtt": ["Rest", "RootResourceId"]}, "PathPart": "c", "RestApiId": {"Ref": "Rest"}}},
+ "D": {"Type": "AWS::ApiGateway::Resource", "Properties": {"ParentId": {"Fn::GetAtt": ["Rest", "RootResourceId"]}, "PathPart": "d", "RestApiId": {"Ref": "Rest"}}},
+ "GetA": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "GET", "ResourceId": {"Ref": "A"}, "RestApiId": {"Ref": "Rest"}, "AuthorizationType": "JWT", "AuthorizerId": {"Ref": "Native"}}},
+ "GetB": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "GET", "ResourceId": {"Ref": "B"}, "RestApiId": {"Ref": "Rest"}, "AuthorizationType": "JWT", "AuthorizerId": {"Ref": "Gone"}}},
+ "GetC": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "GET", "ResourceId": {"Ref": "C"}, "RestApiId": {"Ref": "Rest"}, "AuthorizationType": "JWT", "AuthorizerId": {"Ref": "Tok"}}},
+ "GetD": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "GET", "ResourceId": {"Ref": "D"}, "RestApiId": {"Ref": "Rest"}, "AuthorizationType": "CUSTOM", "AuthorizerId": {"Ref": "Native"}}}
+}}`))
+	r := record(t, func(tb testing.TB) { tpl.OnlyPublicRoutesOpen(tb) })
+	r.has(t,
+		`rest route "GET /b" (API Rest) uses JWT authorization but no authorizer of the template`,
+		`REST method GET /c (API Rest) has authorization JWT with the TOKEN authorizer Tok`,
+		`REST method GET /d (API Rest) has authorization CUSTOM with the JWT authorizer Native`,
+	)
+	for _, e := range r.errs {
+		if strings.Contains(e, `"GET /a"`) || strings.Contains(e, "GET /a ") {
+			t.Errorf("the JWT method with its JWT authorizer was reported: %s", e)
+		}
+	}
+}
+
 func TestKitSnapshot(t *testing.T) {
 	hash := strings.Repeat("ab", 32)
 	tpl := jwtapitest.FromJSON(t, "Snap", jsonValue(t, `{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "`+hash+`.zip"}}}}}`))
@@ -209,6 +239,20 @@ func TestKitCfnLint(t *testing.T) {
 	if r := record(t, func(tb testing.TB) { redundant.CfnLint(tb, nil) }); len(r.errs) != 0 {
 		t.Errorf("W3005 with the default ignores: %v", r.errs)
 	}
+	// The REST JWT authorizer's JwtConfiguration, unknown to cfn-lint's
+	// schemas, passes; another unknown property of the same resource does not.
+	native := jwtapitest.FromJSON(t, "Native", jsonValue(t, `{"Resources": {
+		"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "x"}},
+		"Auth": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {"RestApiId": {"Ref": "Api"}, "Name": "jwt", "Type": "JWT",
+			"IdentitySource": "method.request.header.Authorization",
+			"JwtConfiguration": {"DefaultAlgorithms": ["RS256"], "Issuers": [{"Issuer": "https://x.us.auth0.com/", "Audiences": ["https://a"]}]}}}}}`))
+	if r := record(t, func(tb testing.TB) { native.CfnLint(tb, nil) }); len(r.errs) != 0 {
+		t.Errorf("a REST JWT authorizer: %v", r.errs)
+	}
+	typo := jwtapitest.FromJSON(t, "Typo", jsonValue(t, `{"Resources": {
+		"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "x"}},
+		"Auth": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {"RestApiId": {"Ref": "Api"}, "Name": "jwt", "Type": "JWT", "JwtConfig": {}}}}}`))
+	record(t, func(tb testing.TB) { typo.CfnLint(tb, nil) }).has(t, "cfn-lint E3002 in Typo", "JwtConfig")
 	saved := jwtapitest.DefaultIgnored
 	jwtapitest.DefaultIgnored = map[string]string{}
 	record(t, func(tb testing.TB) { redundant.CfnLint(tb, nil) }).has(t, "cfn-lint W3005 in Redundant")

@@ -15,7 +15,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/local/gateway"
 	"github.com/jwtapi/jwtapi/local/issuer"
 )
@@ -186,15 +185,9 @@ func (v tokenVars) add(iss, aud, base string) string {
 // of is the variable for a route: the token of its authorizer's issuer and
 // one of its audiences; TOKEN when none was printed.
 func (v tokenVars) of(r *gateway.Route) string {
-	if a := r.Authorizer; a != nil {
-		iss, auds := a.Issuer, a.Audiences
-		if a.Function != nil {
-			if c, err := authzspec.FromEnv(func(k string) string { return a.Function.Env[k] }); err == nil {
-				iss, auds = c.Issuer, c.Audiences
-			}
-		}
-		for _, aud := range auds {
-			if name, ok := v[[2]string{iss, aud}]; ok {
+	for _, t := range r.Authorizer.Trusts() {
+		for _, aud := range t.Audiences {
+			if name, ok := v[[2]string{t.Issuer, aud}]; ok {
 				return name
 			}
 		}

@@ -35,8 +35,13 @@ func grantFor(issuerURL string, auds []string, apis []*gateway.API) grant {
 	}
 	for _, api := range apis {
 		for _, r := range api.Routes {
-			if a := r.Authorizer; a != nil && a.Function == nil && a.Issuer == issuerURL && accepts(a.Audiences) {
-				g.addScopes(r.Scopes)
+			if r.Authorizer == nil || r.Authorizer.Function != nil {
+				continue
+			}
+			for _, t := range r.Authorizer.Trusts() {
+				if t.Issuer == issuerURL && accepts(t.Audiences) {
+					g.addScopes(r.Scopes)
+				}
 			}
 		}
 		for _, a := range api.Authorizers {

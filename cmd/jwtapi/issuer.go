@@ -171,8 +171,13 @@ func trustedAudiences(issuerURL string, apis []*gateway.API) map[string][]string
 	}
 	for _, api := range apis {
 		for _, r := range api.Routes {
-			if a := r.Authorizer; a != nil && a.Type == "JWT" && a.Issuer == issuerURL {
-				add(a.Audiences, r.Scopes)
+			if r.Authorizer == nil || r.Authorizer.Function != nil {
+				continue
+			}
+			for _, t := range r.Authorizer.Trusts() {
+				if t.Issuer == issuerURL {
+					add(t.Audiences, r.Scopes)
+				}
 			}
 		}
 		for _, a := range api.Authorizers {

@@ -145,7 +145,7 @@ func TestServeThenCtrlCLeavesNothingBehind(t *testing.T) {
 	for _, want := range []string{
 		"jwt-api-local (HTTP API) http://" + addr + "/", "jwt-api-rest-local (REST API, stage local) http://" + restAddr + "/local/",
 		"GET /private jwt (users; one of: read:user)", "GET /machine/status jwt (machines; one of: jwtapi/status.read)", "GET /public public", "DELETE /users/{id} lambda authorizer (lambda-users)",
-		"GET /private token authorizer (lambda-jwt) functions/rest",
+		"GET /private jwt (jwt; one of: read:user) functions/rest", "DELETE /users/{id} token authorizer (lambda-jwt) functions/rest",
 		"issuer http://" + issuerAddr + "/ (embedded", "export TOKEN=", `curl -s http://` + addr + `/private -H "authorization: Bearer $TOKEN"`,
 		`curl -s http://` + restAddr + `/local/private -H "authorization: Bearer $TOKEN"`} {
 		if !strings.Contains(squeezed, want) {

@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/jwtverify"
 	"github.com/jwtapi/jwtapi/local/gateway"
 	"github.com/jwtapi/jwtapi/local/issuer"
@@ -152,12 +151,10 @@ func issuersOf(apis []*gateway.API) []string {
 	var out []string
 	for _, api := range apis {
 		for _, a := range api.Authorizers {
-			iss := a.Issuer
-			if a.Function != nil {
-				iss = a.Function.Env[authzspec.EnvIssuer]
-			}
-			if iss != "" && !slices.Contains(out, iss) {
-				out = append(out, iss)
+			for _, t := range a.Trusts() {
+				if !slices.Contains(out, t.Issuer) {
+					out = append(out, t.Issuer)
+				}
 			}
 		}
 	}

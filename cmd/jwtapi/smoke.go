@@ -287,8 +287,8 @@ func (f *smokeFlags) pickToken(c *checker, targets []target, dev devState) (stri
 	uses := map[string]int{}
 	for _, t := range targets {
 		for _, r := range t.api.Routes {
-			if iss := trusts(r); iss != "" {
-				uses[iss]++
+			for _, t := range r.Authorizer.Trusts() {
+				uses[t.Issuer]++
 			}
 		}
 	}
@@ -409,16 +409,13 @@ func (c *checker) expect(what, method, url, token string, want expectation) {
 	fmt.Fprintf(c.out, "ok   %s: %s %s → %d\n", what, method, url, res.StatusCode)
 }
 
-// trusts is the issuer a route's authorizer trusts ("" for none).
-func trusts(r *gateway.Route) string {
-	switch a := r.Authorizer; {
-	case a == nil:
-		return ""
-	case a.Function != nil:
-		return a.Function.Env[authzspec.EnvIssuer]
-	default:
-		return a.Issuer
+// issuersText names the issuers an authorizer trusts.
+func issuersText(a *gateway.Authorizer) string {
+	var out []string
+	for _, t := range a.Trusts() {
+		out = append(out, t.Issuer)
 	}
+	return strings.Join(out, ", ")
 }
 
 // check runs the checks of one API.
@@ -448,8 +445,8 @@ func (c *checker) check(t target, token, issuerURL string) {
 		c.expect(t.api.Name+" "+key+" without a token", r.Key.Method, path, "", want401)
 		switch {
 		case token == "":
-		case trusts(r) != issuerURL:
-			c.skip("%s %s with the token: the route trusts %s, the token comes from %s", t.api.Name, key, trusts(r), issuerURL)
+		case !r.Authorizer.TrustsIssuer(issuerURL):
+			c.skip("%s %s with the token: the route trusts %s, the token comes from %s", t.api.Name, key, issuersText(r.Authorizer), issuerURL)
 		case r.Key.Method != "GET":
 			c.skip("%s %s with the token: a %s could change data", t.api.Name, key, r.Key.Method)
 		default:

@@ -117,7 +117,7 @@ func resolveAuthorizer(a JwtAuthorizer, prefix string, rest bool) (issuerAuth, e
 		query := strings.HasPrefix(src, "$request.querystring.") && len(src) > len("$request.querystring.")
 		switch {
 		case rest && !header:
-			return ia, propError(prefix+"IdentitySource", "%q: a REST API TOKEN authorizer reads a header, \"$request.header.<name>\"", src)
+			return ia, propError(prefix+"IdentitySource", "%q: a REST API's authorizers read a header, \"$request.header.<name>\"", src)
 		case !header && !query:
 			return ia, propError(prefix+"IdentitySource", "%q must be \"$request.header.<name>\" or \"$request.querystring.<name>\"", src)
 		}

@@ -139,9 +139,10 @@ func TestAuthorizerMistakes(t *testing.T) {
 		})
 	}
 	rest := &jwtapi.RestApiProps{ApiProps: validProps().ApiProps}
-	rest.Routes["GET /x"] = jwtapi.Route{Handler: "functions/private", Authorizer: "jwt"}
-	if _, err := jwtapi.NewRestApi(newStack(), "Api", rest); !errors.Is(err, jwtapi.ErrInvalidProps) || !strings.Contains(err.Error(), "a REST API has one authorizer") {
-		t.Errorf("Authorizer on a REST route: %v", err)
+	rest.Routes["GET /x"] = jwtapi.Route{Handler: "functions/private", Authorizer: "users"}
+	if _, err := jwtapi.NewRestApi(newStack(), "Api", rest); !errors.Is(err, jwtapi.ErrInvalidProps) ||
+		!strings.Contains(err.Error(), `Routes["GET /x"].Authorizer: "users": a REST API's routes use "jwt" (the native JWT authorizer) or "lambda-jwt"`) {
+		t.Errorf("an HTTP authorizer's name on a REST route: %v", err)
 	}
 }
 

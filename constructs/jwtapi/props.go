@@ -65,9 +65,9 @@ type ApiProps struct {
 	Timeout time.Duration
 	// Environment is added to every function's environment. Default: none.
 	Environment map[string]string
-	// LambdaAuthorizer configures the Go Lambda authorizer guarding the routes
-	// that have Rules (HTTP API) or every private route (REST API).
-	// Default: its defaults; on an HTTP API it exists only if a route has Rules.
+	// LambdaAuthorizer configures the Go Lambda authorizer guarding the
+	// routes whose Rules need it. Default: its defaults; it exists only if a
+	// route needs it.
 	LambdaAuthorizer *LambdaAuthorizer
 }
 
@@ -135,7 +135,71 @@ type RestApiProps struct {
 	// StageName is the REST API's stage, the first segment of its URLs.
 	// Default: "api".
 	StageName string
+	// JwtAuthorizer configures the REST API's native JWT authorizer: API
+	// Gateway verifies the tokens itself, no function runs. Private routes
+	// use it unless their Rules need the Go Lambda authorizer (permissions,
+	// claim values, all-of scopes) or they ask for that one by name.
+	// Default: on, trusting ApiProps' issuer and audiences, RS256.
+	JwtAuthorizer *RestJwtAuthorizer
 }
+
+// RestJwtAuthorizer is a REST API's native JWT authorizer
+// (AWS::ApiGateway::Authorizer of type JWT), named "jwt" in API Gateway.
+type RestJwtAuthorizer struct {
+	// Disabled puts every private route behind the Go Lambda TOKEN
+	// authorizer instead. Default: false.
+	Disabled bool
+	// Algorithms are the signing algorithms accepted from every issuer:
+	// RS256, RS384, RS512, ES256, ES384, ES512. Default: RS256.
+	Algorithms []string
+	// RequiredClaims are claims the tokens of ApiProps' issuer must carry.
+	// Default: none.
+	RequiredClaims []RequiredClaim
+	// MoreIssuers are further issuers the same authorizer trusts, each
+	// with its audiences and required claims: an Auth0 tenant's users and a
+	// Cognito user pool's clients on one API. Default: none.
+	MoreIssuers []JwtIssuer
+}
+
+// JwtIssuer is one more issuer of a REST API's native JWT authorizer.
+type JwtIssuer struct {
+	// Issuer is the exact iss of the tokens. Set one of Issuer,
+	// Auth0Domain and CognitoUserPool.
+	Issuer string
+	// Auth0Domain is an Auth0 tenant domain: the issuer is https://<domain>/.
+	Auth0Domain string
+	// CognitoUserPool is a Cognito user pool: the issuer is its URL, and
+	// Audiences are app client ids, which Cognito puts in the aud of ID
+	// tokens (whether a REST JWT authorizer takes an access token's
+	// client_id instead is not documented; see docs/aws-behaviour.md).
+	CognitoUserPool *CognitoUserPool
+	// Audiences are the accepted aud values. Required.
+	Audiences []string
+	// RequiredClaims are claims this issuer's tokens must carry. Default: none.
+	RequiredClaims []RequiredClaim
+}
+
+// RequiredClaim is a claim a REST JWT authorizer requires of an issuer's
+// tokens (AdditionalClaims, format SINGLE_STRING).
+type RequiredClaim struct {
+	// Name is the claim; not iss, aud, exp, nbf, iat, scope or scp, which
+	// the authorizer checks itself. Required.
+	Name string
+	// Values: the claim must be a string equal to one of them, exactly and
+	// case-sensitively. Default: none, any value.
+	Values []string
+	// Optional lets a token without the claim through; one that has it
+	// must still match Values. Default: false, the claim must be present.
+	Optional bool
+}
+
+// The authorizer names a REST route may give in Route.Authorizer.
+const (
+	// RestJwtAuthorizerName is the native JWT authorizer.
+	RestJwtAuthorizerName = "jwt"
+	// RestLambdaAuthorizerName is the Go Lambda TOKEN authorizer.
+	RestLambdaAuthorizerName = "lambda-jwt"
+)
 
 // LambdaAuthorizer configures the Go Lambda authorizer (functions/authorizer)
 // for what the managed JWT authorizer cannot check: Auth0 permissions, claim
@@ -177,15 +241,21 @@ type Route struct {
 	// Scopes lists the OAuth scopes of which the token must carry at least one.
 	// Not allowed on a public route or with Rules. Default: the API's DefaultScopes.
 	Scopes []string
-	// Authorizer names the HTTP API JWT authorizer (HttpApiProps.Authorizers)
-	// whose tokens the route accepts; with Rules, the Go Lambda authorizer
-	// verifies that issuer's tokens. Not allowed on a public route or a REST
-	// API. Default: the API's first authorizer.
+	// Authorizer names the route's authorizer. On an HTTP API, one of its
+	// JWT authorizers (HttpApiProps.Authorizers) whose tokens the route
+	// accepts; with Rules, the Go Lambda authorizer verifies that issuer's
+	// tokens. On a REST API, "jwt" (the native JWT authorizer: a rule it
+	// cannot express is an error) or "lambda-jwt" (the Go Lambda TOKEN
+	// authorizer). Not allowed on a public route. Default: an HTTP API's
+	// first authorizer; on a REST API the native one unless Rules need the
+	// Lambda authorizer.
 	Authorizer string
-	// Rules put the route behind the Go Lambda authorizer, which checks them
-	// after verifying the token: scopes, Auth0 permissions, claim values.
-	// Not allowed on a public route. Default: nil: on an HTTP API the managed
-	// JWT authorizer, on a REST API the Lambda authorizer with only Scopes.
+	// Rules are what the route requires of a token beyond a valid
+	// signature, issuer and audience: scopes, Auth0 permissions, claim
+	// values. On an HTTP API they put the route behind the Go Lambda
+	// authorizer; on a REST API, rules of scopes alone (any of, or a single
+	// all-of) stay with the native JWT authorizer, others go to the Lambda
+	// one. Not allowed on a public route. Default: nil.
 	Rules *authzspec.Rule
 	// Environment is added to this function's environment. Default: none.
 	Environment map[string]string

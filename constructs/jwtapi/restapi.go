@@ -13,16 +13,19 @@ import (
 	"github.com/jwtapi/jwtapi/authzspec"
 )
 
-// RestApi is an API Gateway REST API whose private routes are guarded by the
-// Go Lambda authorizer as a TOKEN authorizer: REST APIs have no managed JWT
-// authorizer. Routes, public routes, scopes and rules mean what they mean
-// for NewHttpApi; a route's Scopes become its rule's AnyScopes.
+// RestApi is an API Gateway REST API whose private routes are guarded by
+// API Gateway's native JWT authorizer (issuer, audiences, algorithms,
+// required claims, per-method scopes: no function runs), or by the Go
+// Lambda authorizer as a TOKEN authorizer for the rules the native one
+// cannot check (permissions, claim values, all-of scopes). Routes, public
+// routes, scopes and rules mean what they mean for NewHttpApi.
 //
 // Denials carry their code to the client through gateway responses:
-// ACCESS_DENIED (403) answers {"error": "Token has expired.", "code":
-// "ERR_JWT_EXPIRED"} for an invalid token or a refused rule, and
-// UNAUTHORIZED (401) answers a missing or malformed Authorization header,
-// which API Gateway refuses before invoking the authorizer. (A REST Lambda
+// UNAUTHORIZED (401) answers a missing or invalid token (native), or a
+// missing or malformed Authorization header (Lambda: refused before the
+// authorizer runs); ACCESS_DENIED (403) answers {"error": "Token has
+// expired.", "code": "ERR_JWT_EXPIRED"} for what the Lambda authorizer
+// refuses, and a valid token without the method's scopes. (A REST Lambda
 // authorizer can only pass a per-request body on a 403: a 401 body is static.)
 type RestApi struct {
 	constructs.Construct
@@ -31,6 +34,11 @@ type RestApi struct {
 	stageName  string
 	api        awsapigateway.RestApi
 	authorizer awsapigateway.TokenAuthorizer
+	// jwt is the native JWT authorizer, created on first use; nil when
+	// disabled (issuers is nil then).
+	jwt     awsapigateway.CfnAuthorizer
+	issuers []restIssuer
+	algs    []string
 }
 
 // ToString makes RestApi an override of Construct, as jsii requires of a Go
@@ -65,6 +73,16 @@ func NewRestApi(scope constructs.Construct, id string, props *RestApiProps) (*Re
 		return nil, err
 	}
 	a := &RestApi{core: c, stageName: props.StageName}
+	if j := props.JwtAuthorizer; j == nil || !j.Disabled {
+		if j == nil {
+			j = &RestJwtAuthorizer{}
+		}
+		if a.issuers, a.algs, err = resolveRestJwt(j, c.authorizers[0]); err != nil {
+			return nil, err
+		}
+	} else if len(j.Algorithms)+len(j.RequiredClaims)+len(j.MoreIssuers) > 0 {
+		return nil, propError("JwtAuthorizer", "Disabled with Algorithms, RequiredClaims or MoreIssuers set: they configure the authorizer you disable")
+	}
 	if a.stageName == "" {
 		a.stageName = DefaultStageName
 	}
@@ -127,7 +145,7 @@ func (a *RestApi) gatewayResponses() {
 		Type:            awsapigateway.ResponseType_UNAUTHORIZED(),
 		StatusCode:      jsii.String("401"),
 		ResponseHeaders: &map[string]*string{"WWW-Authenticate": jsii.String("'Bearer'")},
-		Templates:       json(`{"error":"Missing or malformed Authorization header: send Authorization: Bearer <token>.","code":"ERR_JWT_INVALID"}`),
+		Templates:       json(`{"error":"Missing or invalid token: send a valid access token as Authorization: Bearer <token>.","code":"ERR_JWT_INVALID"}`),
 	})
 	// The authorizer's context (error, code) is the body; a deny without one
 	// (an IAM policy that simply does not cover the route) says so generically.
@@ -178,13 +196,24 @@ func (a *RestApi) AddRoute(key string, r Route) error {
 	if err != nil {
 		return err
 	}
+	native, scopes, err := a.routeAuth(key, r)
+	if err != nil {
+		return err
+	}
 	scope := constructs.NewConstruct(a, jsii.String(key))
 	fn, err := a.core.routeFunction(scope, key, r)
 	if err != nil {
 		return err
 	}
 	opts := &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_NONE}
-	if !r.Public {
+	switch {
+	case r.Public:
+	case native:
+		if len(scopes) == 0 {
+			a.core.warnWithoutScopes(scope, key)
+		}
+		opts = nativeMethodOptions(a.jwtAuthorizer())
+	default:
 		rule := authzspec.Rule{AnyScopes: a.core.routeScopes(r)}
 		if r.Rules != nil {
 			rule = *r.Rules
@@ -205,13 +234,54 @@ func (a *RestApi) AddRoute(key string, r Route) error {
 		resource = resource.ResourceForPath(jsii.String(k.Path))
 	}
 	method := resource.AddMethod(jsii.String(k.Method), awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)}), opts)
-	if r.Public {
+	switch {
+	case r.Public:
 		suppress(method, "AwsSolutions-APIG4", fmt.Sprintf("Route %q is declared Public in the API's routes: reachable without a token on purpose.", key))
 		suppress(method, "AwsSolutions-COG4", fmt.Sprintf("Route %q is declared Public: no authorizer on purpose.", key))
-	} else {
+	case native:
+		useNativeJwt(method, scopes)
+		suppress(method, "AwsSolutions-COG4", fmt.Sprintf("Route %q is authorized by API Gateway's native JWT authorizer, which verifies OIDC JWTs (Auth0, any issuer), not by a Cognito authorizer.", key))
+	default:
 		suppress(method, "AwsSolutions-COG4", fmt.Sprintf("Route %q is authorized by the Lambda TOKEN authorizer, which verifies OIDC JWTs (Auth0), not by Cognito.", key))
 	}
 	return nil
+}
+
+// routeAuth decides which authorizer a private route uses: the native JWT
+// authorizer, with its scopes, unless the route asks for the Lambda one or
+// its rules need it; a route asking for the native one with rules it
+// cannot check is an error saying what.
+func (a *RestApi) routeAuth(key string, r Route) (native bool, scopes []string, err error) {
+	field := fmt.Sprintf("Routes[%q]", key)
+	if r.Public || r.Authorizer == RestLambdaAuthorizerName {
+		return false, nil, nil
+	}
+	if a.issuers == nil {
+		if r.Authorizer == RestJwtAuthorizerName {
+			return false, nil, propError(field+".Authorizer", "%q: the native JWT authorizer is disabled (JwtAuthorizer.Disabled)", r.Authorizer)
+		}
+		return false, nil, nil
+	}
+	if r.Rules == nil {
+		return true, a.core.routeScopes(r), nil
+	}
+	scopes, needs := nativeScopes(*r.Rules)
+	switch {
+	case needs == "":
+		return true, scopes, nil
+	case r.Authorizer == RestJwtAuthorizerName:
+		return false, nil, propError(field+".Rules", "the native JWT authorizer checks issuer, audiences, required claims and scopes (any one of); this rule's %s need the Go Lambda authorizer: drop Authorizer %q or set it to %q", needs, RestJwtAuthorizerName, RestLambdaAuthorizerName)
+	}
+	return false, nil, nil
+}
+
+// jwtAuthorizer is the native JWT authorizer, created on first use.
+func (a *RestApi) jwtAuthorizer() awsapigateway.CfnAuthorizer {
+	if a.jwt == nil {
+		header := strings.TrimPrefix(a.core.authorizers[0].identitySource, "$request.header.")
+		a.jwt = newRestJwtAuthorizer(a, a.api, header, a.issuers, a.algs)
+	}
+	return a.jwt
 }
 
 // Url is the URL of the API's stage, e.g.

@@ -217,8 +217,11 @@ func validateRoute(moduleDir, key string, r Route, shapes map[string]string, res
 			names = append(names, a.name)
 		}
 		switch {
+		case r.Public:
+			return k, propError(field+".Authorizer", "%q: a public route has no authorizer; remove it or drop Public", r.Authorizer)
+		case rest && r.Authorizer != RestJwtAuthorizerName && r.Authorizer != RestLambdaAuthorizerName:
+			return k, propError(field+".Authorizer", "%q: a REST API's routes use %q (the native JWT authorizer) or %q (the Go Lambda authorizer)", r.Authorizer, RestJwtAuthorizerName, RestLambdaAuthorizerName)
 		case rest:
-			return k, propError(field+".Authorizer", "%q: a REST API has one authorizer; leave Authorizer empty", r.Authorizer)
 		case r.Public:
 			return k, propError(field+".Authorizer", "%q: a public route has no authorizer; remove it or drop Public", r.Authorizer)
 		case !slices.Contains(names, r.Authorizer):

@@ -222,7 +222,7 @@ func TestRestApiRefusesWhatRESTCannotDo(t *testing.T) {
 		{func(p *jwtapi.RestApiProps) {
 			p.Routes["$default"] = jwtapi.Route{Handler: "functions/public", Public: true}
 		}, "no $default route"},
-		{func(p *jwtapi.RestApiProps) { p.IdentitySource = "$request.querystring.token" }, "TOKEN authorizer reads a header"},
+		{func(p *jwtapi.RestApiProps) { p.IdentitySource = "$request.querystring.token" }, "a REST API's authorizers read a header"},
 		{func(p *jwtapi.RestApiProps) { p.StageName = "prod/v1" }, `StageName: "prod/v1"`},
 	}
 	for _, tt := range tests {

@@ -46,6 +46,16 @@ func TestEveryRouteKindIsWired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plainRoutes := base(nil)
+	plainRoutes.Routes["GET /any-rule"] = jwtapi.Route{Handler: "functions/private", Rules: &authzspec.Rule{AnyScopes: []string{"x:read"}}}
+	plainRoutes.Routes["GET /one-all-rule"] = jwtapi.Route{Handler: "functions/private", Rules: &authzspec.Rule{AllScopes: []string{"x:write"}}}
+	plainRoutes.Routes["GET /forced-lambda"] = jwtapi.Route{Handler: "functions/private", Authorizer: jwtapi.RestLambdaAuthorizerName}
+	if _, err := jwtapi.NewRestApi(stack, "RestPlain", &jwtapi.RestApiProps{ApiProps: plainRoutes}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jwtapi.NewRestApi(stack, "RestLambda", &jwtapi.RestApiProps{ApiProps: base(nil), JwtAuthorizer: &jwtapi.RestJwtAuthorizer{Disabled: true}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, add := range []func(string, jwtapi.Route) error{plain.AddRoute, defaulted.AddRoute, rest.AddRoute} {
 		if err := add("GET /added", jwtapi.Route{Handler: "functions/private"}); err != nil {
 			t.Fatal(err)
@@ -131,15 +141,69 @@ func TestEveryRouteKindIsWired(t *testing.T) {
 		t.Errorf("%d HTTP routes in the template, want 18", n)
 	}
 
-	// REST API: every method but the public ones goes through the TOKEN
-	// authorizer, and the authorizer has each private route's rule.
-	var tokenAuth string
-	for id, a := range byType("AWS::ApiGateway::Authorizer") {
-		if a["Type"] == "TOKEN" {
-			tokenAuth = id
+	// REST APIs: methods by API construct and route key -> "AUTH scopes",
+	// checking that each JWT or CUSTOM method's authorizer exists in the
+	// template, belongs to its API and is of the matching type.
+	restAPIs := map[string]string{} // logical id -> construct id
+	for id, p := range byType("AWS::ApiGateway::RestApi") {
+		restAPIs[id] = p["Name"].(string)
+	}
+	restAuthorizers := byType("AWS::ApiGateway::Authorizer")
+	resources := byType("AWS::ApiGateway::Resource")
+	pathOf := func(m map[string]any) string {
+		var parts []string
+		for id := ref(m["ResourceId"]); id != ""; {
+			r, ok := resources[id]
+			if !ok {
+				break
+			}
+			parts = append([]string{r["PathPart"].(string)}, parts...)
+			id = ref(r["ParentId"])
+		}
+		return "/" + strings.Join(parts, "/")
+	}
+	gotREST := map[string]string{}
+	for _, m := range byType("AWS::ApiGateway::Method") {
+		if m["HttpMethod"] == "OPTIONS" {
+			continue
+		}
+		api := restAPIs[ref(m["RestApiId"])]
+		key := fmt.Sprintf("%s %s %s", api, m["HttpMethod"], pathOf(m))
+		auth := m["AuthorizationType"].(string)
+		if auth != "NONE" {
+			a, ok := restAuthorizers[ref(m["AuthorizerId"])]
+			want := map[string]string{"JWT": "JWT", "CUSTOM": "TOKEN"}[auth]
+			if !ok || a["Type"] != want || restAPIs[ref(a["RestApiId"])] != api {
+				t.Errorf("%s: %s with authorizer %v, want a %s authorizer of its API in the template", key, auth, m["AuthorizerId"], want)
+			}
+		}
+		gotREST[key] = strings.TrimSpace(auth + " " + scopesOf(m["AuthorizationScopes"]))
+	}
+	wantREST := map[string]string{
+		"Rest GET /public": "NONE", "Rest GET /added-public": "NONE",
+		"Rest GET /scoped": "JWT read:a read:b", "Rest GET /added-scoped": "JWT read:c",
+		"Rest GET /bare": "JWT api:default", "Rest GET /{proxy+}": "JWT api:default", "Rest POST /defaults": "JWT api:default", "Rest GET /added": "JWT api:default",
+		"Rest DELETE /ruled": "CUSTOM",
+		// No scopes at all: still the native authorizer, never open.
+		"RestPlain GET /public": "NONE", "RestPlain GET /bare": "JWT", "RestPlain GET /{proxy+}": "JWT", "RestPlain POST /defaults": "JWT",
+		"RestPlain GET /scoped": "JWT read:a read:b", "RestPlain DELETE /ruled": "CUSTOM",
+		"RestPlain GET /any-rule": "JWT x:read", "RestPlain GET /one-all-rule": "JWT x:write", "RestPlain GET /forced-lambda": "CUSTOM",
+		// The native authorizer disabled: every private route on the Lambda one.
+		"RestLambda GET /public": "NONE", "RestLambda GET /bare": "CUSTOM", "RestLambda GET /{proxy+}": "CUSTOM", "RestLambda POST /defaults": "CUSTOM",
+		"RestLambda GET /scoped": "CUSTOM", "RestLambda DELETE /ruled": "CUSTOM",
+	}
+	for key, w := range wantREST {
+		if g, ok := gotREST[key]; !ok || g != w {
+			t.Errorf("REST %s: %q, want %q", key, g, w)
 		}
 	}
-	var rules authzspec.Rules
+	if len(gotREST) != len(wantREST) {
+		t.Errorf("%d REST methods in the template, want %d: %v", len(gotREST), len(wantREST), gotREST)
+	}
+
+	// The Lambda authorizers' rules: the routes routed to them, each with
+	// its rule; a route on the native authorizer has none there.
+	rulesOf := map[string]authzspec.Rules{}
 	lambdaAuthorizers := 0
 	for _, f := range byType("AWS::Lambda::Function") {
 		env, ok := f["Environment"].(map[string]any)
@@ -147,12 +211,12 @@ func TestEveryRouteKindIsWired(t *testing.T) {
 			continue
 		}
 		vars := env["Variables"].(map[string]any)
-		if r, ok := vars["AUTHZ_RULES"].(string); ok && strings.Contains(r, "read:c") {
-			json.Unmarshal([]byte(r), &rules)
-		}
 		if vars["JWT_ISSUER"] == nil {
 			continue
 		}
+		var r authzspec.Rules
+		json.Unmarshal([]byte(vars["AUTHZ_RULES"].(string)), &r)
+		rulesOf[fmt.Sprint(len(rulesOf))] = r
 		// An Auth0 issuer's Lambda authorizer requires aud (client_id is a
 		// Cognito stand-in) and allows RS256 only (no HMAC door).
 		lambdaAuthorizers++
@@ -166,35 +230,23 @@ func TestEveryRouteKindIsWired(t *testing.T) {
 	if lambdaAuthorizers == 0 {
 		t.Error("no Lambda authorizer function in the template")
 	}
-	methods := 0
-	for _, m := range byType("AWS::ApiGateway::Method") {
-		methods++
-		public := m["AuthorizationType"] == "NONE"
-		if public != (m["HttpMethod"] == "GET" && strings.Contains(fmt.Sprint(m["ResourceId"]), "public")) {
-			t.Errorf("REST method %v %v: authorization %v", m["HttpMethod"], m["ResourceId"], m["AuthorizationType"])
-		}
-		if !public && (m["AuthorizationType"] != "CUSTOM" || ref(m["AuthorizerId"]) != tokenAuth) {
-			t.Errorf("REST method %v %v is private without the TOKEN authorizer: %v", m["HttpMethod"], m["ResourceId"], m)
+	var lambdaRules []string
+	for _, rs := range rulesOf {
+		for key, r := range rs {
+			lambdaRules = append(lambdaRules, fmt.Sprintf("%s=%v%v", key, r.AnyScopes, r.Permissions))
 		}
 	}
-	if methods != 9 {
-		t.Errorf("%d REST methods, want 9", methods)
-	}
-	wantRules := map[string]string{
-		"GET /scoped": "read:a read:b", "GET /added-scoped": "read:c", "GET /bare": "api:default", "GET /{proxy+}": "api:default",
-		"POST /defaults": "api:default", "GET /added": "api:default",
-	}
-	for key, scopes := range wantRules {
-		if g := strings.Join(rules[key].AnyScopes, " "); g != scopes {
-			t.Errorf("REST rule of %s: any of %q, want %q", key, g, scopes)
+	slices.Sort(lambdaRules)
+	// Plain's and Defaulted's DELETE /ruled (HTTP), Rest's and RestPlain's
+	// and RestLambda's DELETE /ruled, RestLambda's scoped routes.
+	for _, want := range []string{"DELETE /ruled=[][delete:x delete:y]", "GET /scoped=[read:a read:b][]"} {
+		if !slices.Contains(lambdaRules, want) {
+			t.Errorf("the Lambda authorizers' rules %v lack %s", lambdaRules, want)
 		}
 	}
-	if r := rules["DELETE /ruled"]; !slices.Equal(r.Permissions, []string{"delete:x", "delete:y"}) {
-		t.Errorf("REST rule of DELETE /ruled: %+v", r)
-	}
-	for _, public := range []string{"GET /public", "GET /added-public"} {
-		if _, ok := rules[public]; ok {
-			t.Errorf("the public route %s has a rule", public)
+	for _, r := range lambdaRules {
+		if strings.HasPrefix(r, "GET /public") || strings.HasPrefix(r, "GET /any-rule") {
+			t.Errorf("a public or native route has a Lambda rule: %s", r)
 		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,6 +35,9 @@ type Claims struct {
 	ExpiresAt, IssuedAt, NotBefore time.Time
 
 	raw map[string]string
+	// typed holds the claims with their JSON types when API Gateway handed
+	// them over so (a REST API's JWT authorizer); nil for text claims.
+	typed map[string]any
 }
 
 // FromV2 reads the claims of a payload 2.0 event (HTTP API): those of the
@@ -63,9 +68,11 @@ func fromContext(ctx map[string]any) (*Claims, error) {
 	return Parse(m), nil
 }
 
-// FromV1 reads the claims of a payload 1.0 event: an HTTP API's JWT claims
-// under requestContext.authorizer.claims, or the context a Lambda authorizer
-// returned (a REST API's TOKEN authorizer) directly under requestContext.authorizer.
+// FromV1 reads the claims of a payload 1.0 event: a REST API's JWT
+// authorizer's claims under requestContext.authorizer.claims (each with
+// its JSON type), an HTTP API's JWT claims there (as text), or the context
+// a Lambda authorizer returned (a REST API's TOKEN authorizer) directly
+// under requestContext.authorizer.
 func FromV1(req events.APIGatewayProxyRequest) (*Claims, error) {
 	raw, ok := req.RequestContext.Authorizer["claims"].(map[string]any)
 	if !ok || len(raw) == 0 {
@@ -74,15 +81,74 @@ func FromV1(req events.APIGatewayProxyRequest) (*Claims, error) {
 		}
 		return nil, ErrNoClaims
 	}
-	m := make(map[string]string, len(raw))
-	for k, v := range raw {
-		if s, ok := v.(string); ok {
-			m[k] = s
-		} else if v != nil {
-			m[k] = fmt.Sprint(v)
+	typed := false
+	for _, v := range raw {
+		if _, isText := v.(string); !isText {
+			typed = true
 		}
 	}
+	if typed {
+		return FromJSON(raw), nil
+	}
+	m := make(map[string]string, len(raw))
+	for k, v := range raw {
+		m[k] = v.(string)
+	}
 	return Parse(m), nil
+}
+
+// FromJSON reads claims that keep their JSON types (what a REST API's JWT
+// authorizer hands a Lambda proxy integration, decoded). Get and Raw give
+// them in API Gateway's text form, as for an HTTP API; List, Map and
+// MarshalJSON use the types, so an array element may hold spaces.
+func FromJSON(claims map[string]any) *Claims {
+	raw := make(map[string]string, len(claims))
+	for k, v := range claims {
+		if v != nil {
+			raw[k] = textOf(v)
+		}
+	}
+	c := Parse(raw)
+	c.typed = claims
+	c.Audiences = c.List("aud")
+	if _, ok := claims["scp"]; ok {
+		c.Scopes = c.List("scp")
+	} else {
+		c.Scopes = c.List("scope")
+	}
+	c.Permissions = c.List("permissions")
+	return c
+}
+
+// textOf writes a JSON value as API Gateway writes claims for HTTP APIs:
+// numbers in decimal, arrays "[a b]", objects "map[k:v]".
+func textOf(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			parts = append(parts, textOf(e))
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, k+":"+textOf(x[k]))
+		}
+		return "map[" + strings.Join(parts, " ") + "]"
+	case nil:
+		return "<nil>"
+	}
+	return fmt.Sprint(v)
 }
 
 // Parse reads claims in API Gateway's string form.
@@ -111,8 +177,18 @@ func (c *Claims) Get(name string) (string, bool) {
 	return v, ok
 }
 
-// List returns an array claim's elements (see ParseList).
-func (c *Claims) List(name string) []string { return ParseList(c.raw[name]) }
+// List returns an array claim's elements (see ParseList); a string claim
+// is split on spaces (scope).
+func (c *Claims) List(name string) []string {
+	if list, ok := c.typed[name].([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, e := range list {
+			out = append(out, textOf(e))
+		}
+		return out
+	}
+	return ParseList(c.raw[name])
+}
 
 // Bool returns a boolean claim; ok is false when it is absent or not a boolean.
 func (c *Claims) Bool(name string) (value, ok bool) {
@@ -139,8 +215,18 @@ func (c *Claims) Time(name string) (time.Time, bool) {
 	return time.Unix(int64(f), 0).UTC(), true
 }
 
-// Map returns an object claim's entries (see ParseMap).
-func (c *Claims) Map(name string) (map[string]string, bool) { return ParseMap(c.raw[name]) }
+// Map returns an object claim's entries (see ParseMap), each value in
+// API Gateway's text form.
+func (c *Claims) Map(name string) (map[string]string, bool) {
+	if m, ok := c.typed[name].(map[string]any); ok {
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			out[k] = textOf(v)
+		}
+		return out, true
+	}
+	return ParseMap(c.raw[name])
+}
 
 // Raw returns a copy of all claims in API Gateway's text form.
 func (c *Claims) Raw() map[string]string {
@@ -162,6 +248,9 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 	all := make(map[string]any, len(c.raw))
 	for k, v := range c.raw {
 		all[k] = Value(v)
+		if t, ok := c.typed[k]; ok {
+			all[k] = t
+		}
 	}
 	out := struct {
 		Subject     string         `json:"subject"`

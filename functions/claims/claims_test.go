@@ -267,3 +267,45 @@ func TestRequireClaimIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestFromV1RestJWTClaims: a REST API's JWT authorizer hands over each
+// claim with its JSON type; the claims read the same as text claims do,
+// and arrays keep elements with spaces.
+func TestFromV1RestJWTClaims(t *testing.T) {
+	var authorizer map[string]any
+	if err := json.Unmarshal([]byte(`{"claims": {"sub": "auth0|ada", "iss": "https://x.us.auth0.com/", "aud": ["https://api", "https://x.us.auth0.com/userinfo"],
+		"exp": 1718722804, "iat": 1718719204, "scope": "read:orders write:orders", "permissions": ["delete:orders"],
+		"email_verified": true, "version": "42", "roles": ["user", "team lead"], "address": {"city": "Seattle", "floor": 3}, "gone": null}}`), &authorizer); err != nil {
+		t.Fatal(err)
+	}
+	c, err := claims.FromV1(events.APIGatewayProxyRequest{RequestContext: events.APIGatewayProxyRequestContext{Authorizer: authorizer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "auth0|ada" || c.ExpiresAt.Unix() != 1718722804 || !slices.Equal(c.Scopes, []string{"read:orders", "write:orders"}) ||
+		!slices.Equal(c.Permissions, []string{"delete:orders"}) || !slices.Equal(c.Audiences, []string{"https://api", "https://x.us.auth0.com/userinfo"}) {
+		t.Errorf("claims %+v", c)
+	}
+	if v, ok := c.Bool("email_verified"); !v || !ok {
+		t.Errorf("email_verified: %v %v", v, ok)
+	}
+	if roles := c.List("roles"); !slices.Equal(roles, []string{"user", "team lead"}) {
+		t.Errorf("roles %q, want the element with a space kept whole", roles)
+	}
+	if m, ok := c.Map("address"); !ok || m["city"] != "Seattle" || m["floor"] != "3" {
+		t.Errorf("address %v %v", m, ok)
+	}
+	if v, _ := c.Get("version"); v != "42" {
+		t.Errorf("version %q", v)
+	}
+	if _, ok := c.Get("gone"); ok {
+		t.Error("a null claim is present")
+	}
+	if err := c.RequireClaim("roles", "team lead"); err != nil {
+		t.Errorf("RequireClaim on an array element with a space: %v", err)
+	}
+	b, _ := json.Marshal(c)
+	if !strings.Contains(string(b), `"version":"42"`) || !strings.Contains(string(b), `"exp":1718722804`) || !strings.Contains(string(b), `"roles":["user","team lead"]`) {
+		t.Errorf("MarshalJSON keeps the JSON types: %s", b)
+	}
+}

@@ -64,7 +64,7 @@ func (c *Claims) RequireClaim(name, want string) error {
 		return &Denied{Code: "invalid_claims", Reason: fmt.Sprintf("claim %s is missing; it must be %q", name, want)}
 	case v == want:
 		return nil
-	case strings.HasPrefix(v, "[") && slices.Contains(ParseList(v), want):
+	case strings.HasPrefix(v, "[") && slices.Contains(c.List(name), want):
 		return nil
 	}
 	return &Denied{Code: "invalid_claims", Reason: fmt.Sprintf("claim %s must be %q", name, want)}

@@ -36,6 +36,10 @@ type request struct {
 	// principal is a REST TOKEN authorizer's principalId.
 	lambdaContext map[string]any
 	principal     string
+	// restClaims are the claims a REST JWT authorizer verified, with their
+	// JSON types; restJWTError its refusal.
+	restClaims   map[string]any
+	restJWTError error
 	apiID         string
 	sourceIP      string
 	userAgent     string
@@ -251,6 +255,11 @@ func (q *request) eventV1() events.APIGatewayProxyRequest {
 			scopes = d.Scopes
 		}
 		e.RequestContext.Authorizer = map[string]any{"claims": claims, "scopes": scopes}
+	}
+	if q.restClaims != nil {
+		// A REST JWT authorizer: each claim with its JSON type (its docs:
+		// "A Lambda proxy integration receives each claim with its JSON type").
+		e.RequestContext.Authorizer = map[string]any{"claims": q.restClaims}
 	}
 	if q.lambdaContext != nil || q.principal != "" {
 		auth := map[string]any{}

@@ -71,6 +71,7 @@ type Gateway struct {
 	table       *routekey.Table
 	routes      map[string]*Route
 	authorizers map[string]*jwtauth.Authorizer
+	restJWT     map[string]*jwtauth.RESTAuthorizer
 	decisions   map[string]*bounded.Map[string, cachedDecision]
 	runtime     *lambdarun.Runtime
 	ownRuntime  bool
@@ -94,6 +95,7 @@ func New(api *API, opts Options) (*Gateway, error) {
 		apiID:       hex.EncodeToString(sum[:])[:10],
 		routes:      map[string]*Route{},
 		authorizers: map[string]*jwtauth.Authorizer{},
+		restJWT:     map[string]*jwtauth.RESTAuthorizer{},
 		decisions:   map[string]*bounded.Map[string, cachedDecision]{},
 		functions:   map[string]*lambdarun.Function{},
 		logs:        opts.Logs,
@@ -126,8 +128,16 @@ func New(api *API, opts Options) (*Gateway, error) {
 	for id, a := range api.Authorizers {
 		switch a.Type {
 		case "JWT":
-			az, err := jwtauth.New(jwtauth.Config{Issuer: a.Issuer, Audiences: a.Audiences},
-				jwtauth.Options{UnknownKIDPeriod: opts.JWKSRefetchEvery, HTTPClient: opts.JWKSClient, Now: opts.Now})
+			o := jwtauth.Options{UnknownKIDPeriod: opts.JWKSRefetchEvery, HTTPClient: opts.JWKSClient, Now: opts.Now}
+			if a.RESTJWT != nil {
+				az, err := jwtauth.NewREST(*a.RESTJWT, o)
+				if err != nil {
+					return nil, fmt.Errorf("JWT authorizer %s: %w", a.Name, err)
+				}
+				g.restJWT[id] = az
+				continue
+			}
+			az, err := jwtauth.New(jwtauth.Config{Issuer: a.Issuer, Audiences: a.Audiences}, o)
 			if err != nil {
 				return nil, fmt.Errorf("JWT authorizer %s: %w", a.Name, err)
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jwtapi/jwtapi/jwtverify"
 )
 
 // restDefaultTTL is a REST authorizer's result cache TTL when the template
@@ -30,10 +32,18 @@ const (
 	respTooLarge         = "REQUEST_TOO_LARGE"
 	respIntegration      = "INTEGRATION_FAILURE"
 	respTimeout          = "INTEGRATION_TIMEOUT"
+	// respJWTDenied is ACCESS_DENIED raised by a JWT authorizer (a valid
+	// token without the method's scopes): its default body is the plain
+	// {"message":"Forbidden"} of HTTP APIs, not a Lambda authorizer's
+	// policy message (inferred: docs/aws-behaviour.md).
+	respJWTDenied = "ACCESS_DENIED (JWT)"
 )
 
 type defaultResponse struct {
-	status    int
+	// responseType is the gateway response type an API customizes it by,
+	// when not the key of restDefaults.
+	responseType string
+	status       int
 	key       string // the body's message member
 	message   any    // a string, or nil for null
 	errorType string
@@ -41,13 +51,14 @@ type defaultResponse struct {
 }
 
 var restDefaults = map[string]defaultResponse{
-	respUnauthorized:     {401, "message", "Unauthorized", "UnauthorizedException", "DEFAULT_4XX"},
-	respAccessDenied:     {403, "Message", "User is not authorized to access this resource", "AccessDeniedException", "DEFAULT_4XX"},
-	respAuthorizerConfig: {500, "message", nil, "AuthorizerConfigurationException", "DEFAULT_5XX"},
-	respMissingToken:     {403, "message", "Missing Authentication Token", "MissingAuthenticationTokenException", "DEFAULT_4XX"},
-	respTooLarge:         {413, "message", "Request Too Long", "RequestTooLongException", "DEFAULT_4XX"},
-	respIntegration:      {502, "message", "Internal server error", "InternalServerErrorException", "DEFAULT_5XX"},
-	respTimeout:          {504, "message", "Endpoint request timed out", "IntegrationTimeoutException", "DEFAULT_5XX"},
+	respUnauthorized:     {"", 401, "message", "Unauthorized", "UnauthorizedException", "DEFAULT_4XX"},
+	respAccessDenied:     {"", 403, "Message", "User is not authorized to access this resource", "AccessDeniedException", "DEFAULT_4XX"},
+	respJWTDenied:        {respAccessDenied, 403, "message", "Forbidden", "AccessDeniedException", "DEFAULT_4XX"},
+	respAuthorizerConfig: {"", 500, "message", nil, "AuthorizerConfigurationException", "DEFAULT_5XX"},
+	respMissingToken:     {"", 403, "message", "Missing Authentication Token", "MissingAuthenticationTokenException", "DEFAULT_4XX"},
+	respTooLarge:         {"", 413, "message", "Request Too Long", "RequestTooLongException", "DEFAULT_4XX"},
+	respIntegration:      {"", 502, "message", "Internal server error", "InternalServerErrorException", "DEFAULT_5XX"},
+	respTimeout:          {"", 504, "message", "Endpoint request timed out", "IntegrationTimeoutException", "DEFAULT_5XX"},
 }
 
 // explicitDenyMessage is ACCESS_DENIED's message when a policy denies the
@@ -84,9 +95,15 @@ func (g *Gateway) serveREST(q *request) (*response, outcome) {
 		}
 		return res, outcome{route: out.route + " (mock)"}
 	}
-	if route.AuthType == "CUSTOM" {
+	switch route.AuthType {
+	case "CUSTOM":
 		var res *response
 		if res, out.auth = g.authorizeToken(q); res != nil {
+			return res, out
+		}
+	case "JWT":
+		var res *response
+		if res, out.auth = g.authorizeRESTJWT(q); res != nil {
 			return res, out
 		}
 	}
@@ -146,6 +163,27 @@ func (g *Gateway) authorizeToken(q *request) (*response, string) {
 	return nil, fmt.Sprintf("token authorizer: allow principal %s%s", d.principal, note)
 }
 
+// authorizeRESTJWT runs a REST API's native JWT authorizer: a missing or
+// invalid token is UNAUTHORIZED (401), a valid one without any of the
+// method's scopes ACCESS_DENIED (403), both through the API's gateway
+// responses. Which response types AWS uses is inferred from their
+// descriptions (docs/aws-behaviour.md). A nil response means allowed.
+func (g *Gateway) authorizeRESTJWT(q *request) (*response, string) {
+	a := q.route.Authorizer
+	d := g.restJWT[a.LogicalID].Authorize(q.http.Context(), jwtverify.BearerToken(q.http.Header.Get(a.IdentitySource[0])), q.route.Scopes)
+	if d.Err != nil {
+		typ := respUnauthorized
+		if d.Status == http.StatusForbidden {
+			typ = respJWTDenied
+		}
+		q.restJWTError = d.Err
+		return g.gatewayResponse(q, typ, nil), "jwt: " + d.Err.Error()
+	}
+	q.restClaims = d.Claims
+	sub, _ := d.Claims["sub"].(string)
+	return nil, "jwt: ok sub=" + sub
+}
+
 // errUnauthorized: the authorizer failed with the error "Unauthorized", the
 // documented way for it to answer 401.
 var errUnauthorized = errors.New("the authorizer answered Unauthorized")
@@ -194,6 +232,9 @@ func (g *Gateway) gatewayResponse(q *request, typ string, message any) *response
 	res.headers.Set("X-Amzn-Errortype", def.errorType)
 	body, _ := json.Marshal(map[string]any{def.key: message})
 	res.body = body
+	if def.responseType != "" {
+		typ = def.responseType
+	}
 	custom := g.api.Responses[typ]
 	if custom == nil {
 		custom = g.api.Responses[def.family]

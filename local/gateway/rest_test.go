@@ -50,15 +50,24 @@ func startREST(base *stack) (*restFixture, error) {
 	f := &restFixture{stack: base, logs: &testutil.SyncBuffer{}, fnLogs: &testutil.SyncBuffer{}}
 	var goAuthorizer *Authorizer
 	for _, a := range api.Authorizers {
-		a.Function.Env["JWT_ISSUER"] = base.issuer.URL // the embedded issuer on its test port
+		if a.RESTJWT != nil {
+			a.RESTJWT.Issuers[0].Issuer = base.issuer.URL // the embedded issuer on its test port
+			continue
+		}
+		a.Function.Env["JWT_ISSUER"] = base.issuer.URL
 		a.TTL = time.Minute
 		goAuthorizer = a
 	}
+
 	faulty := &Function{ID: "rest/Faulty", LogicalID: "Faulty", Handler: "local/testdata/handlers/faulty", Timeout: 3 * time.Second, MemoryMB: 128, Env: map[string]string{}}
 	api.Functions[faulty.ID] = faulty
 	fa := &Authorizer{LogicalID: "FaultyAuthorizer", Name: "faulty", Type: "TOKEN", PayloadVersion: "1.0", IdentitySource: []string{"Authorization"},
 		Validation: goAuthorizer.Validation, Function: faulty}
 	api.Authorizers[fa.LogicalID] = fa
+	// The Go authorizer in front of a route without a rule: a valid token
+	// is enough, and its cached policy must cover it.
+	lk, _ := routekey.Parse("GET /lambda-private")
+	api.Routes = append(api.Routes, &Route{Key: lk, AuthType: "CUSTOM", Authorizer: goAuthorizer, Function: faulty, PayloadVersion: "1.0"})
 	for _, key := range []string{"GET /guarded", "DELETE /guarded"} {
 		k, _ := routekey.Parse(key)
 		api.Routes = append(api.Routes, &Route{Key: k, AuthType: "CUSTOM", Authorizer: fa, Function: faulty, PayloadVersion: "1.0"})
@@ -107,11 +116,11 @@ func TestRESTTokenAuthorizer(t *testing.T) {
 		body               string
 		invoked            bool
 	}{
-		{"no Authorization header: not invoked", "GET", "/local/private", nil, 401, `{"error":"Missing or malformed Authorization header: send Authorization: Bearer <token>.","code":"ERR_JWT_INVALID"}`, false},
-		{"not a Bearer header: not invoked", "GET", "/local/private", map[string]string{"authorization": "Basic dXNlcjpwYXNz"}, 401, `"code":"ERR_JWT_INVALID"`, false},
-		{"expired token", "GET", "/local/private", bearer(expired), 403, `{"error":"Token has expired.","code":"ERR_JWT_EXPIRED"}`, true},
-		{"garbage token", "GET", "/local/private", bearer("x.y.z"), 403, `"code":"ERR_JWS_INVALID"`, true},
-		{"valid token", "GET", "/local/private", bearer(admin), 200, `{"message":"Hello auth0|admin!"}`, true},
+		{"no Authorization header: not invoked", "DELETE", "/local/users/1", nil, 401, `{"error":"Missing or invalid token: send a valid access token as Authorization: Bearer <token>.","code":"ERR_JWT_INVALID"}`, false},
+		{"not a Bearer header: not invoked", "DELETE", "/local/users/1", map[string]string{"authorization": "Basic dXNlcjpwYXNz"}, 401, `"code":"ERR_JWT_INVALID"`, false},
+		{"expired token", "DELETE", "/local/users/1", bearer(expired), 403, `{"error":"Token has expired.","code":"ERR_JWT_EXPIRED"}`, true},
+		{"garbage token", "DELETE", "/local/users/1", bearer("x.y.z"), 403, `"code":"ERR_JWS_INVALID"`, true},
+		{"valid token", "DELETE", "/local/users/1", bearer(admin), 200, `"message":"Deleted user 1"`, true},
 		{"public route, no token", "GET", "/local/public", nil, 200, `{"message":"Hello stranger!"}`, false},
 	}
 	for _, tt := range tests {
@@ -126,7 +135,7 @@ func TestRESTTokenAuthorizer(t *testing.T) {
 			}
 		})
 	}
-	if r := f.doAt(t, f.url, "GET", "/local/private", map[string]string{"authorization": "Basic x"}, ""); r.header.Get("www-authenticate") != "Bearer" {
+	if r := f.doAt(t, f.url, "DELETE", "/local/users/1", map[string]string{"authorization": "Basic x"}, ""); r.header.Get("www-authenticate") != "Bearer" {
 		t.Errorf("401 www-authenticate = %q, want the gateway response's Bearer", r.header.Get("www-authenticate"))
 	}
 }
@@ -140,11 +149,11 @@ func TestRESTAuthorizerCache(t *testing.T) {
 		t.Fatalf("DELETE /users/1 with the reader's token: %d %s, want 403", r.status, r.body)
 	}
 	// The cached policy is evaluated for the new route: the deny does not leak.
-	if r := f.doAt(t, f.url, "GET", "/local/private", bearer(reader), ""); r.status != 200 {
-		t.Errorf("GET /private with the same token after a deny: %d %s, want 200", r.status, r.body)
+	if r := f.doAt(t, f.url, "GET", "/local/lambda-private", bearer(reader), ""); r.status != 200 {
+		t.Errorf("GET /lambda-private with the same token after a deny: %d %s, want 200", r.status, r.body)
 	}
-	if r := f.doAt(t, f.url, "GET", "/local/private", bearer(reader), ""); r.status != 200 {
-		t.Errorf("GET /private again: %d", r.status)
+	if r := f.doAt(t, f.url, "GET", "/local/lambda-private", bearer(reader), ""); r.status != 200 {
+		t.Errorf("GET /lambda-private again: %d", r.status)
 	}
 	if calls := f.authorizerCalls() - before; calls != 1 {
 		t.Errorf("the authorizer ran %d times for one token within its TTL, want once", calls)
@@ -153,7 +162,7 @@ func TestRESTAuthorizerCache(t *testing.T) {
 		"the request log saying the policy came from the cache")
 	f.clock.Add(int64(2 * time.Minute)) // past the TTL
 	defer f.clock.Add(-int64(2 * time.Minute))
-	if r := f.doAt(t, f.url, "GET", "/local/private", bearer(reader), ""); r.status != 200 {
+	if r := f.doAt(t, f.url, "GET", "/local/lambda-private", bearer(reader), ""); r.status != 200 {
 		t.Fatalf("after the TTL: %d", r.status)
 	}
 	if calls := f.authorizerCalls() - before; calls != 2 {

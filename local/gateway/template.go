@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtapi/jwtapi/authzspec"
 	"github.com/jwtapi/jwtapi/internal/cfnmeta"
 	"github.com/jwtapi/jwtapi/internal/routekey"
+	"github.com/jwtapi/jwtapi/local/jwtauth"
 )
 
 // ErrTemplate is wrapped by every error about the synthesized template.
@@ -91,6 +93,8 @@ type Authorizer struct {
 	TTL             time.Duration
 	// Validation is a TOKEN authorizer's identity validation expression.
 	Validation *regexp.Regexp
+	// RESTJWT configures a REST API's native JWT authorizer (Type JWT).
+	RESTJWT *jwtauth.RESTConfig
 }
 
 // Function is a Lambda function built by the jwtapi construct.
@@ -395,16 +399,19 @@ func (t *template) restAuthorizer(api *API, id string) (*Authorizer, error) {
 	a := &Authorizer{LogicalID: id, PayloadVersion: "1.0"}
 	prop(r, "Name", &a.Name)
 	prop(r, "Type", &a.Type)
-	if a.Type != "TOKEN" {
-		return nil, fmt.Errorf("authorizer %s has type %q; the local gateway runs REST TOKEN authorizers", id, a.Type)
+	if a.Type != "TOKEN" && a.Type != "JWT" {
+		return nil, fmt.Errorf("authorizer %s has type %q; the local gateway runs REST TOKEN and JWT authorizers", id, a.Type)
 	}
 	var source, expr string
 	prop(r, "IdentitySource", &source)
 	header, ok := strings.CutPrefix(source, "method.request.header.")
 	if !ok || header == "" {
-		return nil, fmt.Errorf("TOKEN authorizer %s reads %q; want method.request.header.<name>", id, source)
+		return nil, fmt.Errorf("%s authorizer %s reads %q; want method.request.header.<name>", a.Type, id, source)
 	}
 	a.IdentitySource = []string{header}
+	if a.Type == "JWT" {
+		return a, t.restJWT(a, r)
+	}
 	prop(r, "IdentityValidationExpression", &expr)
 	if expr != "" {
 		re, err := regexp.Compile(expr)
@@ -428,6 +435,50 @@ func (t *template) restAuthorizer(api *API, id string) (*Authorizer, error) {
 	return a, nil
 }
 
+// restJWT reads a REST JWT authorizer's JwtConfiguration: every value must
+// be a literal (the local gateway cannot resolve CloudFormation expressions).
+func (t *template) restJWT(a *Authorizer, r cfnResource) error {
+	var cfg struct {
+		DefaultAlgorithms []string
+		Issuers           []struct {
+			Issuer           string
+			Audiences        []string
+			AdditionalClaims []struct {
+				ClaimName      string
+				Format         string
+				ExpectedValues []string
+				Required       bool
+			}
+		}
+	}
+	raw, ok := r.Properties["JwtConfiguration"]
+	if !ok {
+		return fmt.Errorf("JWT authorizer %s has no JwtConfiguration", a.LogicalID)
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return fmt.Errorf("JWT authorizer %s: JwtConfiguration is not literal values the local gateway can read: %v", a.LogicalID, err)
+	}
+	if len(cfg.DefaultAlgorithms) == 0 || len(cfg.Issuers) == 0 {
+		return fmt.Errorf("JWT authorizer %s: JwtConfiguration needs DefaultAlgorithms and Issuers", a.LogicalID)
+	}
+	rc := &jwtauth.RESTConfig{Algorithms: cfg.DefaultAlgorithms}
+	for i, iss := range cfg.Issuers {
+		if iss.Issuer == "" || len(iss.Audiences) == 0 {
+			return fmt.Errorf("JWT authorizer %s: Issuers[%d] needs Issuer and Audiences", a.LogicalID, i)
+		}
+		ri := jwtauth.RESTIssuer{Issuer: iss.Issuer, Audiences: iss.Audiences}
+		for _, c := range iss.AdditionalClaims {
+			if c.Format != "SINGLE_STRING" {
+				return fmt.Errorf("JWT authorizer %s: claim %s has format %q; API Gateway supports SINGLE_STRING", a.LogicalID, c.ClaimName, c.Format)
+			}
+			ri.Claims = append(ri.Claims, jwtauth.AdditionalClaim{Name: c.ClaimName, Values: c.ExpectedValues, Required: c.Required})
+		}
+		rc.Issuers = append(rc.Issuers, ri)
+	}
+	a.RESTJWT = rc
+	return nil
+}
+
 func (t *template) restMethod(api *API, id string, pathOf func(string, int) (string, error)) (*Route, error) {
 	r := t.res[id]
 	var method, authType string
@@ -448,13 +499,17 @@ func (t *template) restMethod(api *API, id string, pathOf func(string, int) (str
 	switch authType {
 	case "", "NONE":
 		route.AuthType = "NONE"
-	case "CUSTOM":
+	case "CUSTOM", "JWT":
 		route.Authorizer = api.Authorizers[refOf(r.Properties["AuthorizerId"])]
 		if route.Authorizer == nil {
 			return nil, fmt.Errorf("method %q uses an authorizer the template does not define for this API", k)
 		}
+		if want := map[string]string{"CUSTOM": "TOKEN", "JWT": "JWT"}[authType]; route.Authorizer.Type != want {
+			return nil, fmt.Errorf("method %q has authorization type %s with the %s authorizer %s", k, authType, route.Authorizer.Type, route.Authorizer.Name)
+		}
+		prop(r, "AuthorizationScopes", &route.Scopes)
 	default:
-		return nil, fmt.Errorf("method %q has authorization type %s; the local gateway runs NONE and CUSTOM (TOKEN) methods", k, authType)
+		return nil, fmt.Errorf("method %q has authorization type %s; the local gateway runs NONE, CUSTOM (TOKEN) and JWT methods", k, authType)
 	}
 	var integ struct {
 		Type                 string
@@ -629,4 +684,47 @@ func prop(r cfnResource, name string, v any) {
 	if raw, ok := r.Properties[name]; ok {
 		json.Unmarshal(raw, v)
 	}
+}
+
+// Trusted is an issuer an authorizer accepts tokens of, and the audiences
+// (or client ids) it accepts from it.
+type Trusted struct {
+	Issuer    string
+	Audiences []string
+}
+
+// Trusts lists the issuers the authorizer accepts tokens of: an HTTP API
+// JWT authorizer's one, every issuer of a REST JWT authorizer, and the one
+// a jwtapi Lambda authorizer is configured with (JWT_ISSUER). Another
+// Lambda authorizer trusts nothing this can tell.
+func (a *Authorizer) Trusts() []Trusted {
+	switch {
+	case a == nil:
+		return nil
+	case a.RESTJWT != nil:
+		var out []Trusted
+		for _, iss := range a.RESTJWT.Issuers {
+			out = append(out, Trusted{Issuer: iss.Issuer, Audiences: iss.Audiences})
+		}
+		return out
+	case a.Function != nil:
+		c, err := authzspec.FromEnv(func(k string) string { return a.Function.Env[k] })
+		if err != nil {
+			return nil
+		}
+		return []Trusted{{Issuer: c.Issuer, Audiences: c.Audiences}}
+	case a.Issuer != "":
+		return []Trusted{{Issuer: a.Issuer, Audiences: a.Audiences}}
+	}
+	return nil
+}
+
+// TrustsIssuer tells whether the authorizer accepts tokens of issuer.
+func (a *Authorizer) TrustsIssuer(issuer string) bool {
+	for _, t := range a.Trusts() {
+		if t.Issuer == issuer {
+			return true
+		}
+	}
+	return false
 }
