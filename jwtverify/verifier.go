@@ -98,6 +98,14 @@ func New(o Options) (*Verifier, error) {
 // Options returns the verifier's options with their defaults applied.
 func (v *Verifier) Options() Options { return v.o }
 
+// KeysFetchedAt is when the issuer's keys were last fetched; zero before.
+func (v *Verifier) KeysFetchedAt() time.Time {
+	if ns := v.keys.fetchedAt.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
 // Fetches counts the key fetches (discovery and JWKS) started so far.
 func (v *Verifier) Fetches() int { return int(v.keys.fetches.Load()) }
 

@@ -58,7 +58,11 @@ func (s *server) printBanner(took time.Duration) {
 		fmt.Fprintf(w, "  issuer     %s (tokens verified against its discovery document and JWKS)\n", iss)
 	}
 	endpoints, _ := filepath.Rel(s.p.moduleDir, s.endpointsPath())
-	fmt.Fprintf(w, "  endpoints  %s\n\n", endpoints)
+	fmt.Fprintf(w, "  endpoints  %s\n", endpoints)
+	if s.console != nil {
+		fmt.Fprintf(w, "  console    %s (routes, a token workbench, and why each request was refused)\n", s.console.url())
+	}
+	fmt.Fprintln(w)
 
 	if s.issuer != nil {
 		s.printTryIt(w, apis)

@@ -35,6 +35,7 @@ type devFlags struct {
 	watch        bool
 	maxInstances int
 	refetch      time.Duration
+	console      string
 }
 
 func runDev(args []string, stdout, stderr io.Writer) error {
@@ -65,6 +66,7 @@ orders-local or OrdersLocal), else every stack.`, stdout, stderr, args)
 	fs.BoolVar(&f.watch, "watch", true, "synthesize again and serve the new routes when the app's stack code changes")
 	fs.IntVar(&f.maxInstances, "max-instances", 16, "most instances per function under concurrent load")
 	fs.DurationVar(&f.refetch, "jwks-refetch", time.Second, "least time between two JWKS fetches for unknown kids")
+	fs.StringVar(&f.console, "console", envOr("CONSOLE_ADDR", "127.0.0.1:3999"), "the console's loopback address (another free port when taken), or off (env CONSOLE_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

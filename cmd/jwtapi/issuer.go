@@ -261,14 +261,7 @@ users are granted the scopes of the APIs in the synthesized app (cdk.out).`, std
 // assemblyAPIs reads every API of the synthesized app, if there is one; it
 // only informs defaults, so a missing or broken assembly gives none.
 func assemblyAPIs(cdkOut string) []*gateway.API {
-	if moduleDir, err := gobuild.ModuleDir("."); err == nil && !filepath.IsAbs(cdkOut) {
-		if app := findAppDir(mustAbs("."), moduleDir); app != "" {
-			cdkOut = filepath.Join(app, cdkOut)
-		} else {
-			cdkOut = filepath.Join(moduleDir, cdkOut)
-		}
-	}
-	stacks, err := assembly.Read(cdkOut)
+	stacks, err := assembly.Read(assemblyDir(cdkOut))
 	if err != nil {
 		return nil
 	}
@@ -279,6 +272,18 @@ func assemblyAPIs(cdkOut string) []*gateway.API {
 		}
 	}
 	return apis
+}
+
+// assemblyDir resolves a relative cloud assembly folder as dev does: from
+// the folder of cdk.json, else the module's.
+func assemblyDir(cdkOut string) string {
+	if moduleDir, err := gobuild.ModuleDir("."); err == nil && !filepath.IsAbs(cdkOut) {
+		if app := findAppDir(mustAbs("."), moduleDir); app != "" {
+			return filepath.Join(app, cdkOut)
+		}
+		return filepath.Join(moduleDir, cdkOut)
+	}
+	return cdkOut
 }
 
 func mustAbs(p string) string {

@@ -495,3 +495,78 @@ func TestTokenFindsTheRunningDev(t *testing.T) {
 		t.Errorf("nothing to sign for: %v", err)
 	}
 }
+
+// TestExplain checks tokens against the example's HTTP and REST routes
+// without starting anything (the embedded issuer's keys come from the
+// state folder), and says why each refusal happened, in plain words, with
+// API Gateway's answer.
+func TestExplain(t *testing.T) {
+	t.Setenv("ISSUER_ADDR", "")
+	state := t.TempDir()
+	assembly := cdkOut(t, "http://127.0.0.1:4555/")
+	mint := func(args ...string) string {
+		var out, errb bytes.Buffer
+		if err := run(append([]string{"token", "--state", state, "--cdk-out", assembly}, args...), &out, &errb); err != nil {
+			t.Fatal(err, errb.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	explain := func(token string, args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(append([]string{"explain", "--state", state, "--cdk-out", assembly}, append(args, token)...), &out, &errb)
+		return out.String() + errb.String(), err
+	}
+	k := testutil.Keys()
+	foreignKID := testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": "k2"}, k.A, jwt.MapClaims{
+		"iss": "http://127.0.0.1:4555/", "aud": "https://api.jwtapi.local", "scope": "read:user", "exp": time.Now().Add(time.Hour).Unix()})
+	for _, tt := range []struct {
+		name, token, route string
+		refused            bool
+		want               []string
+	}{
+		{"valid on HTTP and REST", mint(), "GET /private", false, []string{"allowed  GET /private  (HTTP API jwt-api-local, jwt authorizer users)",
+			"allowed  GET /private  (REST API jwt-api-rest-local, jwt authorizer jwt (REST))", "all 2 routes allow the token"}},
+		{"expired", mint("--expired"), "GET /private", true, []string{"why: expired 1 min ago (exp ", "API Gateway answers: 401 {\"message\":\"Unauthorized\"}",
+			`error_description="the token has expired"`}},
+		{"scopes", mint("--scope", "profile email"), "GET /private", true, []string{"why: route wants any of [read:user]; token has [profile email]",
+			"API Gateway answers: 403 {\"message\":\"Forbidden\"}", `"error":"Forbidden.","code":"AUTH_ERROR"`}},
+		{"an ID token", mint("--aud", "local-cli", "--claim", "nonce=n1", "--scope", ""), "GET /me", true,
+			[]string{`why: aud "local-cli" is not one of ["https://api.jwtapi.local"]: this looks like an ID token — ask the issuer for an access token with audience https://api.jwtapi.local`}},
+		{"kid", foreignKID, "GET /private", true, []string{`why: kid "k2" is not in the issuer's keys (refetched `}},
+		{"trailing slash", mint("--claim", "iss=http://127.0.0.1:4555"), "GET /private", true,
+			[]string{`why: iss "http://127.0.0.1:4555" is not "http://127.0.0.1:4555/": the issuer must match exactly, trailing slash included`}},
+		{"a rule of the Go Lambda authorizer", mint("--permissions", "read:user"), "DELETE /users/{id}", true, []string{
+			"refused  DELETE /users/{id}  (HTTP API jwt-api-local, lambda authorizer lambda-users)", "why: Token lacks the permission delete:user.",
+			"refused  DELETE /users/{id}  (REST API jwt-api-rest-local, token authorizer lambda-jwt)", `"code":"ERR_JWT_CLAIM_VALIDATION_FAILED"`}},
+		{"not a JWT", "abc", "GET /private", true, []string{"why: not a JWT: it has 1 dot-separated parts, a JWT has 3"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := explain(tt.token, "--route", tt.route)
+			var code exitCode
+			if tt.refused != (errors.As(err, &code) && code == 1) || !tt.refused && err != nil {
+				t.Errorf("exit: %v, want refused=%v\n%s", err, tt.refused, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	if _, err := explain(mint(), "--route", "GET /nowhere"); err == nil || !strings.Contains(err.Error(), `no route "GET /nowhere"`) {
+		t.Errorf("an unknown route: %v", err)
+	}
+	// The token on standard input, every private route: the machines' route
+	// trusts the user pool, not this token's issuer.
+	var out bytes.Buffer
+	old := os.Stdin
+	r, w, _ := os.Pipe()
+	os.Stdin = r
+	fmt.Fprintln(w, mint())
+	w.Close()
+	err := run([]string{"explain", "--state", state, "--cdk-out", assembly}, &out, &out)
+	os.Stdin = old
+	if !strings.Contains(out.String(), "refused  GET /machine/status") || !strings.Contains(out.String(), "allowed  GET /me") {
+		t.Errorf("every route, token on stdin: %v\n%s", err, out.String())
+	}
+}

@@ -39,6 +39,8 @@ type server struct {
 	issuer    *issuer.Issuer
 	issuerSrv *http.Server
 	external  []string // issuers verified through their discovery documents
+	// console is the local console, nil when off.
+	console *console
 }
 
 // apiServer is one API's listener; its gateway is swapped on a reload.
@@ -61,8 +63,14 @@ func (a *apiServer) url() string {
 }
 
 func newServer(p *project, f *devFlags, logs io.Writer) *server {
-	return &server{p: p, f: f, logs: logs, apis: map[string]*apiServer{},
-		runtime: lambdarun.NewRuntime(lambdarun.Options{MaxInstances: f.maxInstances, Logs: logs, BuildDir: filepath.Join(p.buildDir(), "handlers")})}
+	s := &server{p: p, f: f, logs: logs, apis: map[string]*apiServer{}}
+	o := lambdarun.Options{MaxInstances: f.maxInstances, Logs: logs, BuildDir: filepath.Join(p.buildDir(), "handlers")}
+	if f.console != "off" {
+		s.console = newConsole(s)
+		o.OnLine = s.console.log.Line
+	}
+	s.runtime = lambdarun.NewRuntime(o)
+	return s
 }
 
 // start serves apis: the first at --addr, the next ones on the following ports.
@@ -88,12 +96,20 @@ func (s *server) start(apis []*gateway.API) error {
 		}
 	}
 	s.checkExternalIssuers()
+	if s.console != nil {
+		if err := s.console.serve(s.f.console); err != nil {
+			return err
+		}
+	}
 	return s.writeEndpoints()
 }
 
 // state is what dev.json says of this server.
 func (s *server) state() devState {
 	st := devState{PID: os.Getpid(), CDKOut: s.p.cdkOut}
+	if s.console != nil {
+		st.Console = s.console.url()
+	}
 	if s.issuer != nil {
 		st.Issuer, st.IssuerAddr = s.issuer.URL, s.f.issuerFlags.addr
 	}
@@ -190,8 +206,11 @@ func (s *server) gateways(apis []*gateway.API) ([]*gateway.Gateway, error) {
 		if len(apis) > 1 {
 			prefix = api.Name + " "
 		}
-		gw, err := gateway.New(api, gateway.Options{ModuleDir: s.p.moduleDir, Runtime: s.runtime, Logs: s.logs,
-			LogPrefix: prefix, JWKSRefetchEvery: s.f.refetch})
+		o := gateway.Options{ModuleDir: s.p.moduleDir, Runtime: s.runtime, Logs: s.logs, LogPrefix: prefix, JWKSRefetchEvery: s.f.refetch}
+		if s.console != nil {
+			o.Observe = s.console.log.Add
+		}
+		gw, err := gateway.New(api, o)
 		if err != nil {
 			return nil, fmt.Errorf("API %s (%s): %w", api.Name, api.Key(), err)
 		}
@@ -384,6 +403,9 @@ func (s *server) close() {
 	}
 	if s.issuerSrv != nil {
 		s.issuerSrv.Shutdown(ctx)
+	}
+	if s.console != nil {
+		s.console.close()
 	}
 	s.mu.Unlock()
 	s.runtime.Close()

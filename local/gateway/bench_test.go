@@ -3,8 +3,10 @@ package gateway
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,4 +85,52 @@ func BenchmarkAuthorizerDecision(b *testing.B) {
 			b.Fatal(d.Err)
 		}
 	}
+}
+
+// BenchmarkPrivateRouteObserved is BenchmarkPrivateRoute with a Record
+// built for every request (what the console costs with no browser
+// attached, but for reqlog.Log.Add, which local/reqlog's BenchmarkAdd
+// measures: it cannot be imported here), in-process: requests go through
+// ServeHTTP directly, without the network between, so that the difference
+// is the gateway's own. Run it beside BenchmarkPrivateRouteInProcess.
+func BenchmarkPrivateRouteObserved(b *testing.B) { benchInProcess(b, true) }
+
+// BenchmarkPrivateRouteInProcess is the same path without recording.
+func BenchmarkPrivateRouteInProcess(b *testing.B) { benchInProcess(b, false) }
+
+func benchInProcess(b *testing.B, observed bool) {
+	s := testStack(b)
+	tok, err := s.issuer.Mint(issuer.MintOptions{Subject: "auth0|bench", Audiences: []string{audience}, Scope: "read:user", Lifetime: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var kept atomic.Int64
+	s.gw.observe = nil
+	if observed {
+		s.gw.observe = func(r *Record) { kept.Add(1) }
+	}
+	defer func() { s.gw.observe = nil }()
+	serve := func() {
+		req := httptest.NewRequest("GET", "/private", nil)
+		req.Header.Set("authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		s.gw.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+	for range 50 {
+		serve()
+	}
+	b.SetParallelism(4)
+	b.ResetTimer()
+	start := time.Now()
+	n := atomic.Int64{}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			serve()
+			n.Add(1)
+		}
+	})
+	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "req/s")
 }

@@ -37,9 +37,13 @@ type request struct {
 	lambdaContext map[string]any
 	principal     string
 	// restClaims are the claims a REST JWT authorizer verified, with their
-	// JSON types; restJWTError its refusal.
-	restClaims   map[string]any
-	restJWTError error
+	// JSON types.
+	restClaims map[string]any
+	// verdict is the authorizer's decision; token the token it read;
+	// lambdaIDs the Lambda invocations the request made.
+	verdict   *Verdict
+	token     string
+	lambdaIDs []string
 	apiID         string
 	sourceIP      string
 	userAgent     string

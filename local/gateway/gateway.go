@@ -62,6 +62,10 @@ type Options struct {
 	JWKSClient *http.Client
 	// Now is the clock for token checks and authorizer caches. Default: time.Now.
 	Now func() time.Time
+	// Observe, if set, gets a Record of every request once it is answered
+	// (a console's request log). It is called on the request's goroutine and
+	// must not block. Default: none, and no Record is built.
+	Observe func(*Record)
 }
 
 // Gateway serves one API locally.
@@ -79,6 +83,8 @@ type Gateway struct {
 	logs        io.Writer
 	logMu       sync.Mutex
 	now         func() time.Time
+	observe     func(*Record)
+	jwksClient  *http.Client
 }
 
 // New prepares a gateway for api; handlers are built on first use or by Warm.
@@ -101,6 +107,8 @@ func New(api *API, opts Options) (*Gateway, error) {
 		logs:        opts.Logs,
 		runtime:     opts.Runtime,
 		now:         opts.Now,
+		observe:     opts.Observe,
+		jwksClient:  opts.JWKSClient,
 	}
 	if g.runtime == nil {
 		g.ownRuntime = true
@@ -249,7 +257,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(res.body)
 	}
-	g.logRequest(r, q.id, res.status, time.Since(start), out)
+	took := time.Since(start)
+	g.logRequest(r, q.id, res.status, took, out)
+	if g.observe != nil {
+		g.observe(g.record(q, res, out, took))
+	}
 }
 
 // headSize is the size API Gateway limits: the request line and the
@@ -324,8 +336,10 @@ func (g *Gateway) integrate(q *request, errs func(kind int) *response) (*respons
 		err error
 	}
 	done := make(chan outcome, 1)
+	lambdaID := lambdarun.NewRequestID()
+	q.lambdaIDs = append(q.lambdaIDs, lambdaID)
 	go func() {
-		res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdarun.NewRequestID(), payload)
+		res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdaID, payload)
 		done <- outcome{res, err}
 	}()
 	timer := time.NewTimer(wait)
@@ -375,7 +389,9 @@ func (g *Gateway) invoke(q *request, fn *Function, event any) (lambdarun.Result,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.http.Context()), lambdaAuthorizerWait)
 	defer cancel()
-	res, err := g.functions[fn.ID].Invoke(ctx, lambdarun.NewRequestID(), payload)
+	lambdaID := lambdarun.NewRequestID()
+	q.lambdaIDs = append(q.lambdaIDs, lambdaID)
+	res, err := g.functions[fn.ID].Invoke(ctx, lambdaID, payload)
 	switch {
 	case errors.Is(err, lambdarun.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return res, fmt.Errorf("%w: no answer in time: %v", errAuthorizer, err)

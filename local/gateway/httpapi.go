@@ -60,13 +60,16 @@ func (g *Gateway) authorize(q *request) (*response, string) {
 			token = q.http.URL.Query().Get(strings.TrimPrefix(src, "$request.querystring."))
 		}
 	}
+	q.token = jwtverify.BearerToken(token)
 	if strings.TrimSpace(token) == "" {
 		res := apiError(http.StatusUnauthorized)
 		res.headers.Set("Www-Authenticate", "Bearer")
+		q.refuse(jwtverify.ErrNoToken)
 		return res, "jwt: no token"
 	}
-	d := g.authorizers[a.LogicalID].Authorize(q.http.Context(), jwtverify.BearerToken(token), q.route.Scopes)
+	d := g.authorizers[a.LogicalID].Authorize(q.http.Context(), q.token, q.route.Scopes)
 	if d.Err != nil {
+		q.refuse(d.Err)
 		e := jwtverify.Explain(d.Err)
 		res := apiError(d.Status)
 		kind := "invalid_token"
@@ -77,5 +80,6 @@ func (g *Gateway) authorize(q *request) (*response, string) {
 		return res, "jwt: " + d.Err.Error()
 	}
 	q.decision = &d
+	q.allow(d.Claims)
 	return nil, "jwt: ok sub=" + d.Claims["sub"]
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jwtapi/jwtapi/jwtverify"
 	"strings"
 	"time"
 
@@ -54,7 +55,9 @@ var errAuthorizer = errors.New("authorizer failed")
 func (g *Gateway) authorizeLambda(q *request) (*response, string) {
 	a := q.route.Authorizer
 	values, ok := q.identityValues(a.IdentitySource)
+	q.token = tokenOf(q)
 	if !ok {
+		q.refuse(jwtverify.ErrNoToken)
 		return apiError(401), "lambda authorizer: identity source missing"
 	}
 	cache := g.decisions[a.LogicalID]
@@ -63,6 +66,7 @@ func (g *Gateway) authorizeLambda(q *request) (*response, string) {
 	if cached = cached && g.now().Before(d.expires); !cached {
 		var err error
 		if d, err = g.invokeAuthorizer(q, values); err != nil {
+			q.refuse(err)
 			return apiError(500), "lambda authorizer: " + err.Error()
 		}
 		if a.TTL > 0 {
@@ -75,9 +79,11 @@ func (g *Gateway) authorizeLambda(q *request) (*response, string) {
 		note = " (cached)"
 	}
 	if !d.allowed {
+		q.refuse(errLambdaDenied)
 		return apiError(403), "lambda authorizer: deny" + note
 	}
 	q.lambdaContext = d.context
+	q.allow(d.context)
 	return nil, fmt.Sprintf("lambda authorizer: allow sub=%v%s", d.context["sub"], note)
 }
 

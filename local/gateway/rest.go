@@ -127,10 +127,13 @@ func (g *Gateway) serveREST(q *request) (*response, outcome) {
 func (g *Gateway) authorizeToken(q *request) (*response, string) {
 	a := q.route.Authorizer
 	token := q.http.Header.Get(a.IdentitySource[0])
+	q.token = jwtverify.BearerToken(token)
 	if token == "" {
+		q.refuse(jwtverify.ErrNoToken)
 		return g.gatewayResponse(q, respUnauthorized, nil), "token authorizer: no " + a.IdentitySource[0] + " header (not invoked)"
 	}
 	if a.Validation != nil && !a.Validation.MatchString(token) {
+		q.refuse(errNotBearer)
 		return g.gatewayResponse(q, respUnauthorized, nil), "token authorizer: the header does not match the identity validation expression (not invoked)"
 	}
 	cache := g.decisions[a.LogicalID]
@@ -138,6 +141,7 @@ func (g *Gateway) authorizeToken(q *request) (*response, string) {
 	if cached = cached && g.now().Before(d.expires); !cached {
 		var err error
 		if d, err = g.invokeTokenAuthorizer(q, token); err != nil {
+			q.refuse(err)
 			if errors.Is(err, errUnauthorized) {
 				return g.gatewayResponse(q, respUnauthorized, nil), "token authorizer: " + err.Error()
 			}
@@ -156,10 +160,13 @@ func (g *Gateway) authorizeToken(q *request) (*response, string) {
 	arn := q.methodARN()
 	switch d.policy.evaluate(arn) {
 	case explicitDeny:
+		q.refuse(fmt.Errorf("%w: its policy denies %s explicitly", errLambdaDenied, arn))
 		return g.gatewayResponse(q, respAccessDenied, explicitDenyMessage), fmt.Sprintf("token authorizer: explicit deny for %s, principal %s%s", arn, d.principal, note)
 	case implicitDeny:
+		q.refuse(fmt.Errorf("%w: no statement of its policy allows %s", errLambdaDenied, arn))
 		return g.gatewayResponse(q, respAccessDenied, nil), fmt.Sprintf("token authorizer: no statement allows %s, principal %s%s", arn, d.principal, note)
 	}
+	q.allow(d.context)
 	return nil, fmt.Sprintf("token authorizer: allow principal %s%s", d.principal, note)
 }
 
@@ -170,16 +177,18 @@ func (g *Gateway) authorizeToken(q *request) (*response, string) {
 // descriptions (docs/aws-behaviour.md). A nil response means allowed.
 func (g *Gateway) authorizeRESTJWT(q *request) (*response, string) {
 	a := q.route.Authorizer
-	d := g.restJWT[a.LogicalID].Authorize(q.http.Context(), jwtverify.BearerToken(q.http.Header.Get(a.IdentitySource[0])), q.route.Scopes)
+	q.token = jwtverify.BearerToken(q.http.Header.Get(a.IdentitySource[0]))
+	d := g.restJWT[a.LogicalID].Authorize(q.http.Context(), q.token, q.route.Scopes)
 	if d.Err != nil {
 		typ := respUnauthorized
 		if d.Status == http.StatusForbidden {
 			typ = respJWTDenied
 		}
-		q.restJWTError = d.Err
+		q.refuse(d.Err)
 		return g.gatewayResponse(q, typ, nil), "jwt: " + d.Err.Error()
 	}
 	q.restClaims = d.Claims
+	q.allow(d.Claims)
 	sub, _ := d.Claims["sub"].(string)
 	return nil, "jwt: ok sub=" + sub
 }

@@ -85,6 +85,9 @@ func New(cfg Config, o Options) (*Authorizer, error) {
 	return &Authorizer{v: v}, nil
 }
 
+// KeysFetchedAt is when the issuer's keys were last fetched; zero before.
+func (a *Authorizer) KeysFetchedAt() time.Time { return a.v.KeysFetchedAt() }
+
 // Fetches counts the key fetches started so far.
 func (a *Authorizer) Fetches() int { return a.v.Fetches() }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jwtapi/jwtapi/jwtverify"
 )
@@ -207,6 +208,17 @@ func shapeError(token string) error {
 		return fmt.Errorf("%w: the payload is not base64url JSON", jwtverify.ErrMalformedClaims)
 	}
 	return nil
+}
+
+// KeysFetchedAt is when any issuer's keys were last fetched; zero before.
+func (a *RESTAuthorizer) KeysFetchedAt() time.Time {
+	var last time.Time
+	for _, iss := range a.issuers {
+		if t := iss.v.KeysFetchedAt(); t.After(last) {
+			last = t
+		}
+	}
+	return last
 }
 
 // Fetches counts the key fetches of every issuer so far.

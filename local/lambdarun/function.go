@@ -79,6 +79,11 @@ type Options struct {
 	CrashBackoff time.Duration
 	// MaxCrashBackoff caps CrashBackoff. Default: 5 s.
 	MaxCrashBackoff time.Duration
+	// OnLine, if set, gets every line a function writes, with the Lambda
+	// request id of the invocation the instance last received (the one the
+	// line belongs to), so that a console can show a request's own lines.
+	// It must not block. Default: none.
+	OnLine func(function, requestID string, line []byte)
 
 	logMu *sync.Mutex
 }

@@ -40,6 +40,10 @@ func (f *Function) startInstance(bin string, generation int) (*instance, error) 
 	cmd.Env = f.environment(api.Addr())
 	inst.stdout = &prefixWriter{prefix: f.logPrefix, out: f.opts.Logs, mu: f.opts.logMu}
 	inst.stderr = &prefixWriter{prefix: f.logPrefix, out: f.opts.Logs, mu: f.opts.logMu}
+	if on := f.opts.OnLine; on != nil {
+		line := func(b []byte) { on(f.spec.FunctionName, api.lastRequestID(), b) }
+		inst.stdout.line, inst.stderr.line = line, line
+	}
 	cmd.Stdout, cmd.Stderr = inst.stdout, inst.stderr
 	setProcessAttributes(cmd)
 	if err := cmd.Start(); err != nil {

@@ -13,6 +13,8 @@ type prefixWriter struct {
 	out    io.Writer
 	mu     *sync.Mutex // shared by all writers to out
 	buf    []byte
+	// line, if set, also gets each complete line, without prefix or newline.
+	line func([]byte)
 }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {
@@ -25,6 +27,9 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		p.mu.Lock()
 		p.out.Write(append([]byte(p.prefix), p.buf[:i+1]...))
 		p.mu.Unlock()
+		if p.line != nil {
+			p.line(p.buf[:i])
+		}
 		p.buf = p.buf[i+1:]
 	}
 	return len(b), nil

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,6 +54,17 @@ type runtimeAPI struct {
 	current   *invocation
 	conns     map[net.Conn]bool
 	initError []byte
+	// lastID is the request id of the invocation delivered last: the lines
+	// the process writes until the next one are that invocation's.
+	lastID atomic.Pointer[string]
+}
+
+// lastRequestID is the request id of the invocation delivered last.
+func (a *runtimeAPI) lastRequestID() string {
+	if p := a.lastID.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 const (
@@ -161,6 +173,7 @@ func (a *runtimeAPI) route(c net.Conn, out *bytes.Buffer, req *apiRequest) bool 
 		a.mu.Lock()
 		a.current = inv
 		a.mu.Unlock()
+		a.lastID.Store(&inv.id)
 		headers := []string{
 			"Lambda-Runtime-Aws-Request-Id", inv.id,
 			"Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10),
