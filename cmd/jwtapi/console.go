@@ -429,4 +429,3 @@ func (c *console) events(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
-

@@ -104,10 +104,16 @@ func TestRestJwtMistakes(t *testing.T) {
 		change func(p *jwtapi.RestApiProps)
 		want   string
 	}{
-		{"HS256", func(p *jwtapi.RestApiProps) { p.JwtAuthorizer = &jwtapi.RestJwtAuthorizer{Algorithms: []string{"RS256", "HS256"}} },
+		{"HS256", func(p *jwtapi.RestApiProps) {
+			p.JwtAuthorizer = &jwtapi.RestJwtAuthorizer{Algorithms: []string{"RS256", "HS256"}}
+		},
 			`JwtAuthorizer.Algorithms[1]: "HS256" is not one a REST JWT authorizer accepts (RS256, RS384, RS512, ES256, ES384, ES512)`},
-		{"PS256", func(p *jwtapi.RestApiProps) { p.JwtAuthorizer = &jwtapi.RestJwtAuthorizer{Algorithms: []string{"PS256"}} }, `Algorithms[0]: "PS256"`},
-		{"algorithm twice", func(p *jwtapi.RestApiProps) { p.JwtAuthorizer = &jwtapi.RestJwtAuthorizer{Algorithms: []string{"RS256", "RS256"}} },
+		{"PS256", func(p *jwtapi.RestApiProps) {
+			p.JwtAuthorizer = &jwtapi.RestJwtAuthorizer{Algorithms: []string{"PS256"}}
+		}, `Algorithms[0]: "PS256"`},
+		{"algorithm twice", func(p *jwtapi.RestApiProps) {
+			p.JwtAuthorizer = &jwtapi.RestJwtAuthorizer{Algorithms: []string{"RS256", "RS256"}}
+		},
 			`Algorithms[1]: "RS256" is listed twice`},
 		{"reserved claim", func(p *jwtapi.RestApiProps) {
 			p.JwtAuthorizer = &jwtapi.RestJwtAuthorizer{RequiredClaims: []jwtapi.RequiredClaim{{Name: "scope", Values: []string{"x"}}}}
@@ -158,6 +164,5 @@ func TestRestJwtMistakes(t *testing.T) {
 		})
 	}
 }
-
 
 func numPtr(n float64) *float64 { return &n }

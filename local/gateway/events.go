@@ -44,9 +44,9 @@ type request struct {
 	verdict   *Verdict
 	token     string
 	lambdaIDs []string
-	apiID         string
-	sourceIP      string
-	userAgent     string
+	apiID     string
+	sourceIP  string
+	userAgent string
 }
 
 // accountID is reported in request contexts and ARNs.

@@ -44,10 +44,10 @@ type defaultResponse struct {
 	// when not the key of restDefaults.
 	responseType string
 	status       int
-	key       string // the body's message member
-	message   any    // a string, or nil for null
-	errorType string
-	family    string // DEFAULT_4XX or DEFAULT_5XX, whose customization applies when the type has none
+	key          string // the body's message member
+	message      any    // a string, or nil for null
+	errorType    string
+	family       string // DEFAULT_4XX or DEFAULT_5XX, whose customization applies when the type has none
 }
 
 var restDefaults = map[string]defaultResponse{
