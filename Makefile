@@ -13,7 +13,6 @@ CDK := cdk --no-notices
 DEV_STAGE := $(if $(filter command line environment,$(origin STAGE)),$(STAGE),local)
 ADDR ?= 127.0.0.1:3000
 ISSUER_ADDR ?= 127.0.0.1:4000
-export ADDR ISSUER_ADDR
 # The local stage's issuer follows ISSUER_ADDR.
 DEV_SYNTH_FLAGS := $(if $(filter local,$(DEV_STAGE)),-c issuer=http://$(ISSUER_ADDR)/ -c machinesIssuer=http://$(ISSUER_ADDR)/local_machines)
 
@@ -39,7 +38,7 @@ synth: deps
 dev: deps
 	@echo "==> go build ./cmd/jwtapi, then jwtapi dev --stage $(DEV_STAGE): it synthesizes the app only when it changed (first time: about two minutes)"
 	@go build -o .local/bin/jwtapi ./cmd/jwtapi
-	@exec .local/bin/jwtapi dev --stage $(DEV_STAGE) $(DEV_SYNTH_FLAGS)
+	@exec .local/bin/jwtapi dev --stage $(DEV_STAGE) --addr $(ADDR) --issuer-addr $(ISSUER_ADDR) $(DEV_SYNTH_FLAGS)
 
 test: deps
 	@echo "==> go mod tidy -diff (go.mod and go.sum must be tidy)"
@@ -58,7 +57,7 @@ bench: deps
 load: deps
 	@echo "==> go build ./cmd/jwtapi, then a wrk load test of the local stage (synthesized only if the app changed)"
 	@go build -o .local/bin/jwtapi ./cmd/jwtapi
-	@scripts/load.sh
+	@ISSUER_ADDR=$(ISSUER_ADDR) scripts/load.sh
 
 startup: deps
 	@scripts/startup.sh

@@ -2,10 +2,12 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/jwtapi/jwtapi/constructs/jwtapi"
 	"github.com/jwtapi/jwtapi/stacks"
 )
 
@@ -23,9 +25,37 @@ func TestRestAuthorizer(t *testing.T) {
 	for _, stage := range allStages {
 		t.Run(stage, func(t *testing.T) {
 			s := synthRest(t, stage)
-			_, a := s.one(t, "AWS::ApiGateway::Authorizer")
-			p := props(a)
-			if p["Type"] != "TOKEN" || p["IdentitySource"] != "method.request.header.Authorization" || p["AuthorizerResultTtlInSeconds"] != float64(0) {
+			byType := map[string]map[string]any{}
+			ids := map[string]string{}
+			for id, a := range s.resources("AWS::ApiGateway::Authorizer") {
+				byType[props(a)["Type"].(string)], ids[props(a)["Type"].(string)] = props(a), id
+			}
+			if len(byType) != 2 || byType["JWT"] == nil || byType["TOKEN"] == nil {
+				t.Fatalf("authorizers %v, want the native JWT one and the Lambda TOKEN one", byType)
+			}
+			// The native one trusts the stage's issuer and audiences.
+			issuer, _ := jwtapi.ResolveIssuer(s.stage.Issuer, s.stage.Auth0Domain)
+			cfg, _ := json.Marshal(byType["JWT"]["JwtConfiguration"])
+			want, _ := json.Marshal(map[string]any{"DefaultAlgorithms": []string{"RS256"}, "Issuers": []any{map[string]any{"Audiences": s.stage.Audiences, "Issuer": issuer}}})
+			if string(cfg) != string(want) || byType["JWT"]["IdentitySource"] != "method.request.header.Authorization" {
+				t.Errorf("JWT authorizer %v, want JwtConfiguration %s", byType["JWT"], want)
+			}
+			// GET /private is the native one's with its scope; DELETE the Lambda one's.
+			for _, m := range s.resources("AWS::ApiGateway::Method") {
+				mp := props(m)
+				switch methodRoute(m) {
+				case "GET /private":
+					if mp["AuthorizationType"] != "JWT" || ref(mp["AuthorizerId"]) != ids["JWT"] || fmt.Sprint(mp["AuthorizationScopes"]) != "[read:user]" {
+						t.Errorf("GET /private: %v", mp)
+					}
+				case "DELETE /users/{id}":
+					if mp["AuthorizationType"] != "CUSTOM" || ref(mp["AuthorizerId"]) != ids["TOKEN"] {
+						t.Errorf("DELETE /users/{id}: %v", mp)
+					}
+				}
+			}
+			p := byType["TOKEN"]
+			if p["IdentitySource"] != "method.request.header.Authorization" || p["AuthorizerResultTtlInSeconds"] != float64(0) {
 				t.Errorf("authorizer %v", p)
 			}
 			re, err := regexp.Compile(p["IdentityValidationExpression"].(string))

@@ -86,7 +86,7 @@ Examples:
 		return fmt.Errorf("no API named %q in %s", *apiName, *cdkOut)
 	}
 	client := http.DefaultClient
-	if f.pickIssuer(set["issuer-addr"] || os.Getenv("ISSUER_ADDR") != "", dev, devErr, apis) == nil {
+	if f.pickIssuer(set["issuer-addr"], dev, devErr, apis) == nil {
 		// The embedded issuer's keys, served in-process when no dev runs.
 		if c, err := embeddedClient(&f, apis, devErr == nil); err == nil {
 			client = c

@@ -343,7 +343,7 @@ Examples:
 		}
 	}
 	apis := assemblyAPIs(*cdkOut)
-	if err := f.pickIssuer(set["issuer-addr"] || os.Getenv("ISSUER_ADDR") != "", dev, devErr, apis); err != nil {
+	if err := f.pickIssuer(set["issuer-addr"], dev, devErr, apis); err != nil {
 		return err
 	}
 	iss, err := f.open(apis)
@@ -410,10 +410,11 @@ Examples:
 	return nil
 }
 
-// pickIssuer settles the embedded issuer's address when it was not given:
-// the running dev's, else the one loopback issuer the synthesized app
-// trusts. A token for any other address would carry an iss the APIs
-// refuse, so without either it is an error saying what to do.
+// pickIssuer settles the embedded issuer's address when --issuer-addr was
+// not given: the running dev's, else ISSUER_ADDR, else the one loopback
+// issuer the synthesized app trusts. A token for any other address would
+// carry an iss the APIs refuse, so without any it is an error saying what
+// to do.
 func (f *issuerFlags) pickIssuer(given bool, dev devState, devErr error, apis []*gateway.API) error {
 	switch {
 	case given:
@@ -423,6 +424,9 @@ func (f *issuerFlags) pickIssuer(given bool, dev devState, devErr error, apis []
 		return nil
 	case devErr == nil:
 		return fmt.Errorf("the running jwtapi dev serves no embedded issuer (its APIs trust %s): get a token from that issuer, or pass --issuer-addr HOST:PORT", strings.Join(issuersOf(apis), ", "))
+	case os.Getenv("ISSUER_ADDR") != "":
+		f.addr = os.Getenv("ISSUER_ADDR")
+		return nil
 	}
 	var hosts []string
 	for _, iss := range issuersOf(apis) {

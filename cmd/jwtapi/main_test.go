@@ -484,6 +484,16 @@ func TestTokenFindsTheRunningDev(t *testing.T) {
 	if got, err := iss("--state", state, "--issuer-addr", "127.0.0.1:4888"); err != nil || got != "http://127.0.0.1:4888/" {
 		t.Errorf("--issuer-addr given: iss %q, %v", got, err)
 	}
+	// ISSUER_ADDR of the shell (make exports such variables) does not
+	// override the running dev, only stands in for it.
+	t.Setenv("ISSUER_ADDR", "127.0.0.1:4999")
+	if got, err := iss("--state", state); err != nil || got != "http://127.0.0.1:4777/" {
+		t.Errorf("with a running dev and ISSUER_ADDR: iss %q, %v; want the dev's issuer", got, err)
+	}
+	if got, err := iss("--state", t.TempDir(), "--cdk-out", assembly); err != nil || got != "http://127.0.0.1:4999/" {
+		t.Errorf("no dev, ISSUER_ADDR set: iss %q, %v", got, err)
+	}
+	t.Setenv("ISSUER_ADDR", "")
 	// A dev that has stopped is not taken for a running one.
 	writeDevState(state, devState{PID: 1 << 22, IssuerAddr: "127.0.0.1:4777", CDKOut: assembly})
 	if got, err := iss("--state", state, "--cdk-out", assembly); err != nil || got != "http://127.0.0.1:4555/" {
