@@ -119,6 +119,40 @@ func get(t *testing.T, url, token string) (int, map[string]any) {
 	return res.StatusCode, body
 }
 
+// hammer sends GET url from n clients until stop, and counts the statuses
+// (0: the request failed).
+func hammer(url, token string, n int, stop chan struct{}) map[int]int {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	counts := map[int]int{}
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Header.Set("authorization", "Bearer "+token)
+				status := 0
+				if res, err := http.DefaultClient.Do(req); err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					status = res.StatusCode
+				}
+				mu.Lock()
+				counts[status]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return counts
+}
+
 // TestConsumerModuleLocalMode serves another module's app as its developers
 // would, with `go tool jwtapi dev` and nothing of this repository but the
 // module: its stack has no stage in its name, it has no issuer.json and no
@@ -241,10 +275,19 @@ func TestConsumerModuleLocalMode(t *testing.T) {
 	original, _ := os.ReadFile(routes)
 	edited := strings.Replace(string(original), `"GET /health":`, `"GET /orders/{id}/items": {Handler: "handlers/orders", Scopes: []string{"read:orders"}},
 		"GET /health":`, 1)
+	// While it synthesizes again, the routes keep answering from the last
+	// assembly, under load (four clients without a pause).
 	from := w.count()
+	stopLoad := make(chan struct{})
+	loadDone := make(chan map[int]int)
+	go func() { loadDone <- hammer(httpURL+"orders/5", fresh, 4, stopLoad) }()
 	os.WriteFile(routes, []byte(edited), 0o644)
 	w.waitFor(t, from, "-c issuer=http://"+issuerAddr+"/", 3*time.Minute)
 	w.waitFor(t, from, "+ GET /orders/{id}/items", 3*time.Minute)
+	close(stopLoad)
+	if statuses := <-loadDone; len(statuses) != 1 || statuses[200] == 0 {
+		t.Errorf("GET /orders/5 while the app was synthesized again and reloaded answered %v, want only 200", statuses)
+	}
 	if status, body := get(t, httpURL+"orders/9/items", token); status != 200 || body["route"] != "GET /orders/{id}/items" {
 		t.Errorf("the new route: %d %v", status, body)
 	}

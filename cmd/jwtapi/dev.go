@@ -36,6 +36,7 @@ type devFlags struct {
 	maxInstances int
 	refetch      time.Duration
 	console      string
+	pprof        string
 }
 
 func runDev(args []string, stdout, stderr io.Writer) error {
@@ -67,6 +68,7 @@ orders-local or OrdersLocal), else every stack.`, stdout, stderr, args)
 	fs.IntVar(&f.maxInstances, "max-instances", 16, "most instances per function under concurrent load")
 	fs.DurationVar(&f.refetch, "jwks-refetch", time.Second, "least time between two JWKS fetches for unknown kids")
 	fs.StringVar(&f.console, "console", envOr("CONSOLE_ADDR", "127.0.0.1:3999"), "the console's loopback address (another free port when taken), or off (env CONSOLE_ADDR)")
+	fs.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for profiling under load")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,6 +84,13 @@ orders-local or OrdersLocal), else every stack.`, stdout, stderr, args)
 	}
 	logs := logsink.New(stdout, 50*time.Millisecond)
 	defer logs.Close()
+	if f.pprof != "" {
+		stopProfiler, err := serveProfiler(f.pprof, logs)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 

@@ -331,24 +331,10 @@ func (g *Gateway) integrate(q *request, errs func(kind int) *response) (*respons
 	}
 	// API Gateway stops waiting at the integration timeout while the
 	// function runs on to its own timeout: so does the invocation here.
-	type outcome struct {
-		res lambdarun.Result
-		err error
-	}
-	done := make(chan outcome, 1)
 	lambdaID := lambdarun.NewRequestID()
 	q.lambdaIDs = append(q.lambdaIDs, lambdaID)
-	go func() {
-		res, err := fn.Invoke(context.WithoutCancel(q.http.Context()), lambdaID, payload)
-		done <- outcome{res, err}
-	}()
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	var res lambdarun.Result
-	select {
-	case o := <-done:
-		res, err = o.res, o.err
-	case <-timer.C:
+	res, err := fn.InvokeWait(context.WithoutCancel(q.http.Context()), lambdaID, payload, wait)
+	if errors.Is(err, lambdarun.ErrGaveUp) {
 		return errs(failTimeout), fmt.Sprintf("integration timed out after %s (the function runs on to its own timeout)", wait)
 	}
 	switch {
@@ -387,13 +373,11 @@ func (g *Gateway) invoke(q *request, fn *Function, event any) (lambdarun.Result,
 	if err != nil {
 		return lambdarun.Result{}, err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.http.Context()), lambdaAuthorizerWait)
-	defer cancel()
 	lambdaID := lambdarun.NewRequestID()
 	q.lambdaIDs = append(q.lambdaIDs, lambdaID)
-	res, err := g.functions[fn.ID].Invoke(ctx, lambdaID, payload)
+	res, err := g.functions[fn.ID].InvokeWait(context.WithoutCancel(q.http.Context()), lambdaID, payload, lambdaAuthorizerWait)
 	switch {
-	case errors.Is(err, lambdarun.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, lambdarun.ErrTimeout), errors.Is(err, lambdarun.ErrGaveUp):
 		return res, fmt.Errorf("%w: no answer in time: %v", errAuthorizer, err)
 	case err != nil:
 		return res, fmt.Errorf("%w: %s", errAuthorizer, firstLine(err.Error()))

@@ -12,8 +12,9 @@ import (
 	"github.com/jwtapi/jwtapi/internal/gobuild"
 )
 
-// checkEvery bounds how often a function's sources are checked for changes.
-// A developer saves a file and then sends a request: that takes longer.
+// checkEvery bounds how often a function's sources are looked at where
+// there is no inotify watch (another OS, or no watches left): a change saved
+// less than this before a request may be served by the previous build.
 const checkEvery = 100 * time.Millisecond
 
 // builder builds a handler package for the host and notices source changes.
@@ -24,7 +25,8 @@ type builder struct {
 
 	mu          sync.Mutex
 	files       []string // source files and directories the build depends on
-	fingerprint string
+	fingerprint string       // gobuild.ContentFingerprint of files
+	watch       *sourceWatch // nil: look at the files every checkEvery
 	checkedAt   time.Time
 	bin         string // current binary
 	generation  int
@@ -43,16 +45,20 @@ const recordFile = "build.json"
 
 // current returns the binary to run, rebuilding first if a source changed
 // since the last build. It reports the build generation, which changes on
-// every successful rebuild.
+// every successful rebuild. With a watch, a change saved before the call
+// is always seen; the files are read only after the watch saw something.
 func (b *builder) current(ctx context.Context) (string, int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	built := b.fingerprint != ""
-	if built && time.Since(b.checkedAt) < checkEvery {
+	if built && b.watch != nil && !b.watch.changed() {
+		return b.bin, b.generation, b.lastErr
+	}
+	if (!built || b.watch == nil) && !b.checkedAt.IsZero() && time.Since(b.checkedAt) < checkEvery {
 		return b.bin, b.generation, b.lastErr
 	}
 	b.checkedAt = time.Now()
-	if built && gobuild.Fingerprint(b.files) == b.fingerprint {
+	if built && gobuild.ContentFingerprint(b.files) == b.fingerprint {
 		return b.bin, b.generation, b.lastErr // unchanged: same binary, or same compile error
 	}
 	if !built && b.adopt() {
@@ -68,14 +74,39 @@ func (b *builder) adopt() bool {
 		return false
 	}
 	var r buildRecord
-	if json.Unmarshal(data, &r) != nil || len(r.Files) == 0 || gobuild.Fingerprint(r.Files) != r.Fingerprint {
+	if json.Unmarshal(data, &r) != nil || len(r.Files) == 0 {
 		return false
 	}
 	if st, err := os.Stat(r.Binary); err != nil || !st.Mode().IsRegular() {
 		return false
 	}
+	b.rewatch(r.Files) // before reading the files: a change from now on is seen
+	if gobuild.ContentFingerprint(r.Files) != r.Fingerprint {
+		return false
+	}
 	b.files, b.fingerprint, b.bin, b.generation = r.Files, r.Fingerprint, r.Binary, r.Generation
 	return true
+}
+
+// rewatch watches the folders of files instead of the previous ones.
+func (b *builder) rewatch(files []string) {
+	if b.watch != nil {
+		b.watch.close()
+	}
+	b.watch = nil
+	if len(files) > 0 {
+		b.watch = newSourceWatch(files)
+	}
+}
+
+// close stops watching the sources.
+func (b *builder) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.watch != nil {
+		b.watch.close()
+		b.watch = nil
+	}
 }
 
 func (b *builder) build(ctx context.Context) (string, int, error) {
@@ -83,7 +114,11 @@ func (b *builder) build(ctx context.Context) (string, int, error) {
 	if err == nil {
 		b.files = files
 	}
-	b.fingerprint = gobuild.Fingerprint(b.files)
+	b.rewatch(b.files) // before reading the files: a change during the build is seen next time
+	b.fingerprint = ""
+	if len(b.files) > 0 {
+		b.fingerprint = gobuild.ContentFingerprint(b.files)
+	}
 	out := filepath.Join(b.outDir, fmt.Sprintf("bootstrap.%d", b.generation+1))
 	if err == nil {
 		err = gobuild.Build(ctx, b.moduleDir, b.pkg, gobuild.Host(), out)

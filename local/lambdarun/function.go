@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,9 @@ var (
 	ErrCrashLoop = errors.New("function keeps crashing")
 	// ErrBuild: the handler does not compile.
 	ErrBuild = errors.New("handler build failed")
+	// ErrGaveUp: the caller stopped waiting (API Gateway's integration
+	// timeout); the invocation runs on to the function's own timeout.
+	ErrGaveUp = errors.New("no answer within the caller's wait")
 	// ErrClosed: the runtime is shutting down.
 	ErrClosed = errors.New("runtime closed")
 )
@@ -230,10 +234,13 @@ func (r *Runtime) Close() {
 	}
 	r.closed = true
 	close(r.stop)
-	fns := r.functions
+	fns, builds := r.functions, r.builds
 	r.mu.Unlock()
 	for _, f := range fns {
 		f.close()
+	}
+	for _, b := range builds {
+		b.close()
 	}
 }
 
@@ -301,7 +308,7 @@ func (f *Function) Warm(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	inst, err := f.acquire(ctx, bin, gen)
+	inst, err := f.acquire(ctx, bin, gen, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -323,17 +330,31 @@ type Result struct {
 // Invoke runs one event on a warm (or new) instance and waits for the
 // answer, at most the function's timeout.
 func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte) (Result, error) {
+	return f.InvokeWait(ctx, requestID, payload, 0)
+}
+
+// InvokeWait is Invoke for a caller that waits at most wait (0: as long as
+// the function's timeout), as API Gateway waits for its integration. The
+// wait starts once the handler's build is current: a local build is not
+// something AWS makes a request wait for; a cold start is, and counts.
+// When the wait is over first, InvokeWait returns ErrGaveUp and the
+// invocation runs on to the function's timeout, as in Lambda.
+func (f *Function) InvokeWait(ctx context.Context, requestID string, payload []byte, wait time.Duration) (Result, error) {
 	f.invocations.Add(1)
 	bin, gen, err := f.current(ctx)
 	if err != nil {
 		return Result{}, err
 	}
+	var giveUp time.Time
+	if wait > 0 {
+		giveUp = time.Now().Add(wait)
+	}
 	for attempt := 0; ; attempt++ {
-		inst, err := f.acquire(ctx, bin, gen)
+		inst, err := f.acquire(ctx, bin, gen, giveUp)
 		if err != nil {
 			return Result{}, err
 		}
-		res, delivered, err := f.invokeOn(ctx, inst, requestID, payload)
+		res, delivered, err := f.invokeOn(ctx, inst, requestID, payload, giveUp)
 		if err == nil || delivered || attempt >= 2 {
 			return res, err
 		}
@@ -358,35 +379,31 @@ func (f *Function) current(ctx context.Context) (string, int, error) {
 	return "", gen, fmt.Errorf("%w: %v", ErrBuild, err)
 }
 
-func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID string, payload []byte) (Result, bool, error) {
+func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID string, payload []byte, giveUp time.Time) (Result, bool, error) {
 	start := time.Now()
 	inv := &invocation{
 		id: requestID, payload: payload, deadline: start.Add(f.spec.Timeout), arn: f.arn,
 		pickedUp: make(chan struct{}), result: make(chan result, 1),
 	}
 	inst.api.next <- inv // buffered: the instance is ours alone
-	timer := time.NewTimer(f.spec.Timeout)
+	// One timer: the caller's wait when it ends first, else the function's timeout.
+	first := f.spec.Timeout
+	callerFirst := !giveUp.IsZero() && giveUp.Before(inv.deadline)
+	if callerFirst {
+		first = max(time.Until(giveUp), 0)
+	}
+	timer := time.NewTimer(first)
 	defer timer.Stop()
 	select {
 	case r := <-inv.result:
-		f.release(inst)
-		if r.errType == ErrorResponseSizeTooLarge {
-			f.opts.logMu.Lock()
-			fmt.Fprintf(f.opts.Logs, "%s%s (in AWS, aws-lambda-go then exits: the next request is a cold start)\n", f.logPrefix, errorMessageOf(r.errBody))
-			f.opts.logMu.Unlock()
-		}
-		return Result{Payload: r.payload, ErrorType: r.errType, ErrorBody: r.errBody, Duration: time.Since(start)}, true, nil
+		return f.finished(inst, r, start), true, nil
 	case <-inst.dead:
-		picked := isClosed(inv.pickedUp)
-		inst.api.mu.Lock()
-		initErr := inst.api.initError
-		inst.api.mu.Unlock()
-		if len(initErr) > 0 {
-			// The handler reported an init error (lambda.Start's own checks) before exiting.
-			return Result{Duration: time.Since(start)}, true, fmt.Errorf("%w during init: %s", ErrCrashed, errorMessageOf(initErr))
-		}
-		return Result{Duration: time.Since(start)}, picked, fmt.Errorf("%w: %v", ErrCrashed, inst.exitErr)
+		return f.died(inst, inv, start)
 	case <-timer.C:
+		if callerFirst {
+			go f.runOn(inst, inv, start)
+			return Result{Duration: time.Since(start)}, true, ErrGaveUp
+		}
 		inst.kill()
 		return Result{Duration: time.Since(start)}, true, fmt.Errorf("%w after %s", ErrTimeout, f.spec.Timeout)
 	case <-ctx.Done():
@@ -395,6 +412,47 @@ func (f *Function) invokeOn(ctx context.Context, inst *instance, requestID strin
 		inst.kill()
 		return Result{}, isClosed(inv.pickedUp), ctx.Err()
 	}
+}
+
+// runOn lets an invocation whose caller stopped waiting finish, or time
+// out, and then frees or stops its instance.
+func (f *Function) runOn(inst *instance, inv *invocation, start time.Time) {
+	timer := time.NewTimer(time.Until(inv.deadline))
+	defer timer.Stop()
+	select {
+	case r := <-inv.result:
+		f.finished(inst, r, start)
+	case <-inst.dead:
+	case <-timer.C:
+		inst.kill()
+		f.opts.logMu.Lock()
+		fmt.Fprintf(f.opts.Logs, "%sTask timed out after %s (nobody was waiting any more)\n", f.logPrefix, f.spec.Timeout)
+		f.opts.logMu.Unlock()
+	}
+}
+
+// finished frees the instance of a completed invocation.
+func (f *Function) finished(inst *instance, r result, start time.Time) Result {
+	f.release(inst)
+	if r.errType == ErrorResponseSizeTooLarge {
+		f.opts.logMu.Lock()
+		fmt.Fprintf(f.opts.Logs, "%s%s (in AWS, aws-lambda-go then exits: the next request is a cold start)\n", f.logPrefix, errorMessageOf(r.errBody))
+		f.opts.logMu.Unlock()
+	}
+	return Result{Payload: r.payload, ErrorType: r.errType, ErrorBody: r.errBody, Duration: time.Since(start)}
+}
+
+// died reports an instance that exited during the invocation.
+func (f *Function) died(inst *instance, inv *invocation, start time.Time) (Result, bool, error) {
+	picked := isClosed(inv.pickedUp)
+	inst.api.mu.Lock()
+	initErr := inst.api.initError
+	inst.api.mu.Unlock()
+	if len(initErr) > 0 {
+		// The handler reported an init error (lambda.Start's own checks) before exiting.
+		return Result{Duration: time.Since(start)}, true, fmt.Errorf("%w during init: %s", ErrCrashed, errorMessageOf(initErr))
+	}
+	return Result{Duration: time.Since(start)}, picked, fmt.Errorf("%w: %v", ErrCrashed, inst.exitErr)
 }
 
 func errorMessageOf(body []byte) string {
@@ -418,7 +476,7 @@ func isClosed(c chan struct{}) bool {
 
 // acquire returns an idle instance of the current build, starting one if
 // under the limit, or waits for one to come free.
-func (f *Function) acquire(ctx context.Context, bin string, gen int) (*instance, error) {
+func (f *Function) acquire(ctx context.Context, bin string, gen int, giveUp time.Time) (*instance, error) {
 	for {
 		f.mu.Lock()
 		if f.closed {
@@ -457,9 +515,19 @@ func (f *Function) acquire(ctx context.Context, bin string, gen int) (*instance,
 		wait := make(chan struct{})
 		f.waiters = append(f.waiters, wait)
 		f.mu.Unlock()
+		var expired <-chan time.Time
+		if !giveUp.IsZero() {
+			t := time.NewTimer(max(time.Until(giveUp), 0))
+			expired = t.C
+			defer t.Stop()
+		}
 		select {
 		case <-wait:
+		case <-expired:
+			f.forget(wait)
+			return nil, fmt.Errorf("%w: every instance (%d) stayed busy", ErrGaveUp, f.opts.MaxInstances)
 		case <-ctx.Done():
+			f.forget(wait)
 			return nil, ctx.Err()
 		}
 	}
@@ -494,6 +562,18 @@ func (f *Function) instanceExited(inst *instance, crashed bool) {
 		}
 	}
 	f.wakeOne()
+}
+
+// forget drops a waiter that stopped waiting; if it was woken meanwhile,
+// the wake-up goes to the next one.
+func (f *Function) forget(wait chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i := slices.Index(f.waiters, wait); i >= 0 {
+		f.waiters = slices.Delete(f.waiters, i, i+1)
+	} else if isClosed(wait) {
+		f.wakeOne()
+	}
 }
 
 func (f *Function) wakeOne() {

@@ -330,22 +330,84 @@ func TestRebuildOnSourceChange(t *testing.T) {
 	if got, err := answer(); got != `"v1"` || err != nil {
 		t.Fatalf("first answer %s %v", got, err)
 	}
-	time.Sleep(checkEvery) // the change must be a different mtime and past the check interval
-	write(handler("v2"))
-	time.Sleep(checkEvery)
-	if got, err := answer(); got != `"v2"` || err != nil {
-		t.Fatalf("after editing: %s %v, want the rebuilt handler's \"v2\"", got, err)
+	// Each request is sent right after the save, as a developer does: it
+	// must be served by the new build. v2, v3 and v4 have the same size and
+	// are saved within the same clock tick as the request before, which
+	// found nothing changed.
+	for _, v := range []string{"v2", "v3", "v4"} {
+		answer() // the sources were just looked at
+		write(handler(v))
+		if got, err := answer(); got != `"`+v+`"` || err != nil {
+			t.Fatalf("right after saving %s: %s %v, want the rebuilt handler's %q", v, got, err, v)
+		}
 	}
 	write("package main\nfunc main() { undefined() }\n")
-	time.Sleep(checkEvery)
 	if _, err := answer(); !errors.Is(err, ErrBuild) || !strings.Contains(err.Error(), "undefined") {
 		t.Fatalf("broken handler: %v, want ErrBuild with the compiler's message", err)
 	}
-	write(handler("v3"))
-	time.Sleep(checkEvery)
-	if got, err := answer(); got != `"v3"` || err != nil {
+	write(handler("v5"))
+	if got, err := answer(); got != `"v5"` || err != nil {
 		t.Fatalf("after fixing: %s %v", got, err)
+	}
+	// A file added to the package (its folder is watched) is built in.
+	os.WriteFile(filepath.Join(dir, "hello", "answer.go"), []byte("package main\nconst answer = \"v6\"\n"), 0o644)
+	write("package main\nimport \"github.com/aws/aws-lambda-go/lambda\"\nfunc main() { lambda.Start(func() (string, error) { return answer, nil }) }\n")
+	if got, err := answer(); got != `"v6"` || err != nil {
+		t.Fatalf("after adding a file: %s %v", got, err)
 	}
 }
 
 func moduleDirB() (string, error) { return filepath.Abs("../..") }
+
+// TestCallerWaitStartsAfterTheBuild: API Gateway's integration timeout
+// (InvokeWait's wait) does not count a local build, which AWS never makes a
+// request wait for; when the handler itself is slower than the wait, the
+// caller gets ErrGaveUp while the invocation runs on, as in Lambda, and its
+// instance serves the next request once it is done.
+func TestCallerWaitStartsAfterTheBuild(t *testing.T) {
+	logs := &testutil.SyncBuffer{}
+	rt := NewRuntime(Options{MaxInstances: 1, Logs: logs, BuildDir: t.TempDir()})
+	t.Cleanup(rt.Close)
+	f, err := rt.Add(Spec{FunctionName: "GET /faulty", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty", Timeout: 3 * time.Second, MemoryMB: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for a cold start on a loaded machine, but less than any go build
+	// (go list, then a link: well over a second here), so the first request
+	// only passes if the build is not counted.
+	const wait = 250 * time.Millisecond
+	started := time.Now()
+	r, err := f.InvokeWait(context.Background(), NewRequestID(), []byte(`{"rawQueryString":""}`), wait)
+	took := time.Since(started)
+	if err != nil {
+		t.Fatalf("first request, handler not built yet: %v, want an answer (the build took %s and is not part of the wait)", err, took)
+	}
+	if took < wait {
+		t.Fatalf("the build and cold start took %s, under the %s wait: this test needs a fresh build", took, wait)
+	}
+	decodeEcho(t, r)
+
+	started = time.Now()
+	_, err = f.InvokeWait(context.Background(), NewRequestID(), []byte(`{"rawQueryString":"do=sleep&ms=800"}`), wait)
+	if !errors.Is(err, ErrGaveUp) || time.Since(started) > 700*time.Millisecond {
+		t.Fatalf("a 400 ms handler with a %s wait: %v after %s, want ErrGaveUp at once", wait, err, time.Since(started))
+	}
+	// The only instance is still busy; the next request waits for it and
+	// is served by it: it was neither killed nor counted as crashed.
+	_, err = f.InvokeWait(context.Background(), NewRequestID(), []byte(`{"rawQueryString":""}`), 2*time.Second)
+	if err != nil {
+		t.Fatalf("after a caller gave up: %v", err)
+	}
+	if f.Instances() != 1 {
+		t.Errorf("%d instances, want the one that ran on", f.Instances())
+	}
+	// With the instance busy past the wait, a queued request gives up too.
+	go f.Invoke(context.Background(), NewRequestID(), []byte(`{"rawQueryString":"do=sleep&ms=800"}`))
+	time.Sleep(50 * time.Millisecond)
+	if _, err := f.InvokeWait(context.Background(), NewRequestID(), []byte(`{"rawQueryString":""}`), wait); !errors.Is(err, ErrGaveUp) {
+		t.Errorf("waiting for a busy instance past the wait: %v, want ErrGaveUp", err)
+	}
+	if _, err := f.InvokeWait(context.Background(), NewRequestID(), []byte(`{"rawQueryString":""}`), 3*time.Second); err != nil {
+		t.Errorf("after a waiter gave up, the instance still serves: %v", err)
+	}
+}
