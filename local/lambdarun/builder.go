@@ -24,7 +24,7 @@ type builder struct {
 	moduleDir, pkg, outDir string
 
 	mu          sync.Mutex
-	files       []string // source files and directories the build depends on
+	files       []string     // source files and directories the build depends on
 	fingerprint string       // gobuild.ContentFingerprint of files
 	watch       *sourceWatch // nil: look at the files every checkEvery
 	checkedAt   time.Time
