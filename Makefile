@@ -55,7 +55,7 @@ bench: deps
 	@go test ./jwtverify ./local/... ./functions/authorizer -run '^$$' -bench . -benchtime 3s
 
 load: deps
-	@echo "==> go build ./cmd/jwtapi, then a wrk load test of the local stage (synthesized only if the app changed)"
+	@echo "==> go build ./cmd/jwtapi, then wrk against jwtapi dev and serverless offline side by side at 1, 4, 32 and 100 connections (about 5 minutes; the local stage is synthesized only if the app changed)"
 	@go build -o .local/bin/jwtapi ./cmd/jwtapi
 	@ISSUER_ADDR=$(ISSUER_ADDR) scripts/load.sh
 
