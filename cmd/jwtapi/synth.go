@@ -18,6 +18,7 @@ import (
 
 	"github.com/jwtapi/jwtapi/internal/cfnmeta"
 	"github.com/jwtapi/jwtapi/internal/gobuild"
+	"github.com/jwtapi/jwtapi/internal/proc"
 )
 
 // project is the CDK app jwtapi serves: its Go module, the folder holding
@@ -256,7 +257,7 @@ func (p *project) synth(ctx context.Context, log io.Writer) error {
 	}
 	start := time.Now()
 	fmt.Fprintf(log, "jwtapi: synthesizing the app: %s %s\n", filepath.Base(cli), strings.Join(args, " "))
-	cmd := exec.CommandContext(ctx, cli, args...)
+	cmd := proc.CommandContext(ctx, cli, args...) // Ctrl-C stops the CLI's Node and the app it runs too
 	cmd.Dir = p.appDir
 	cmd.Env = append(os.Environ(), "CDK_DISABLE_CLI_TELEMETRY=true")
 	var out bytes.Buffer

@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/jwtapi/jwtapi/internal/proc"
 )
 
 // Target is a platform to build for.
@@ -81,7 +83,7 @@ func env(t Target) []string {
 // Build compiles the main package pkg of the module in moduleDir into out.
 // The error carries the compiler's output.
 func Build(ctx context.Context, moduleDir, pkg string, t Target, out string) error {
-	cmd := exec.CommandContext(ctx, "go", Args(pkg, out)...)
+	cmd := proc.CommandContext(ctx, "go", Args(pkg, out)...)
 	cmd.Dir = moduleDir
 	cmd.Env = env(t)
 	var output bytes.Buffer
@@ -117,7 +119,7 @@ func ModuleDir(dir string) (string, error) {
 func Sources(ctx context.Context, dir string, pkgs ...string) ([]string, error) {
 	args := append([]string{"list", "-e", "-deps", "-f",
 		`{{with .Module}}{{if or .Main (and .Replace (not .Replace.Version))}}{{$.Dir}}|{{join $.GoFiles ","}},{{join $.EmbedFiles ","}}{{end}}{{end}}`}, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := proc.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -245,7 +247,7 @@ func (p listed) local() bool {
 // a source does (an edited comment too: a redeploy of identical code is the
 // safe mistake), and never with the folder the modules are in.
 func InputHash(ctx context.Context, moduleDir, pkg string, t Target) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-tags", "lambda.norpc",
+	cmd := proc.CommandContext(ctx, "go", "list", "-deps", "-tags", "lambda.norpc",
 		"-json=ImportPath,Dir,Standard,GoFiles,EmbedFiles,Module,Error", target(pkg))
 	cmd.Dir = moduleDir
 	cmd.Env = env(t)

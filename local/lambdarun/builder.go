@@ -22,8 +22,10 @@ const checkEvery = 100 * time.Millisecond
 // next start of jwtapi-local runs it at once when nothing changed since.
 type builder struct {
 	moduleDir, pkg, outDir string
+	stop                   <-chan struct{} // the runtime's: closed, a build in progress is cancelled
 
 	mu          sync.Mutex
+	closed      bool
 	files       []string     // source files and directories the build depends on
 	fingerprint string       // gobuild.ContentFingerprint of files
 	watch       *sourceWatch // nil: look at the files every checkEvery
@@ -50,6 +52,9 @@ const recordFile = "build.json"
 func (b *builder) current(ctx context.Context) (string, int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return "", b.generation, ErrClosed // no build may start once jwtapi is stopping: it would outlive it
+	}
 	built := b.fingerprint != ""
 	if built && b.watch != nil && !b.watch.changed() {
 		return b.bin, b.generation, b.lastErr
@@ -99,10 +104,12 @@ func (b *builder) rewatch(files []string) {
 	}
 }
 
-// close stops watching the sources.
+// close stops watching the sources. The runtime's stop channel is closed
+// first, so a build in progress is cancelled, and close returns once it is.
 func (b *builder) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.closed = true
 	if b.watch != nil {
 		b.watch.close()
 		b.watch = nil
@@ -110,6 +117,15 @@ func (b *builder) close() {
 }
 
 func (b *builder) build(ctx context.Context) (string, int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-b.stop: // jwtapi is stopping: the go commands must not outlive it
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	files, err := sourceFiles(ctx, b.moduleDir, b.pkg)
 	if err == nil {
 		b.files = files
@@ -122,6 +138,17 @@ func (b *builder) build(ctx context.Context) (string, int, error) {
 	out := filepath.Join(b.outDir, fmt.Sprintf("bootstrap.%d", b.generation+1))
 	if err == nil {
 		err = gobuild.Build(ctx, b.moduleDir, b.pkg, gobuild.Host(), out)
+	}
+	if err != nil && ctx.Err() != nil {
+		// Cut short, not a compile error: nothing is remembered, so the next
+		// call builds again rather than repeating this failure.
+		b.fingerprint, b.checkedAt = "", time.Time{}
+		select {
+		case <-b.stop:
+			return "", b.generation, ErrClosed
+		default:
+			return "", b.generation, fmt.Errorf("build of %s cut short: %w", b.pkg, ctx.Err())
+		}
 	}
 	b.lastErr = err
 	if err != nil {

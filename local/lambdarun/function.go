@@ -189,7 +189,7 @@ func (r *Runtime) Add(spec Spec) (*Function, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		b = &builder{moduleDir: spec.ModuleDir, pkg: spec.Package, outDir: dir}
+		b = &builder{moduleDir: spec.ModuleDir, pkg: spec.Package, outDir: dir, stop: r.stop}
 		r.builds[bkey] = b
 	}
 	f := &Function{
@@ -367,8 +367,8 @@ func (f *Function) InvokeWait(ctx context.Context, requestID string, payload []b
 // the compiler's output.
 func (f *Function) current(ctx context.Context) (string, int, error) {
 	bin, gen, err := f.build.current(ctx)
-	if err == nil {
-		return bin, gen, nil
+	if err == nil || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+		return bin, gen, err // not the handler's fault: nothing to report
 	}
 	f.opts.logMu.Lock()
 	if msg := err.Error(); msg != f.reported {
@@ -504,12 +504,20 @@ func (f *Function) acquire(ctx context.Context, bin string, gen int, giveUp time
 			f.mu.Unlock()
 			inst, err := f.startInstance(bin, gen)
 			f.mu.Lock()
-			defer f.mu.Unlock()
 			if err != nil {
 				f.live--
+				f.mu.Unlock()
 				return nil, err
 			}
+			if f.closed {
+				// close ran while the process started: it did not see it.
+				f.mu.Unlock()
+				inst.kill()
+				<-inst.dead
+				return nil, ErrClosed
+			}
 			f.all[inst] = true
+			f.mu.Unlock()
 			return inst, nil
 		}
 		wait := make(chan struct{})

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwtapi/jwtapi/internal/proc"
 )
 
 // instance is one warm process of a function and its Runtime API.
@@ -45,7 +47,7 @@ func (f *Function) startInstance(bin string, generation int) (*instance, error) 
 		inst.stdout.line, inst.stderr.line = line, line
 	}
 	cmd.Stdout, cmd.Stderr = inst.stdout, inst.stderr
-	setProcessAttributes(cmd)
+	proc.Group(cmd) // Ctrl-C reaches jwtapi alone, which stops every instance
 	if err := cmd.Start(); err != nil {
 		api.close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
@@ -79,7 +81,7 @@ func (i *instance) kill() {
 	i.once.Do(func() {
 		i.killed.Store(true)
 		if i.cmd.Process != nil {
-			killProcess(i.cmd)
+			proc.KillGroup(i.cmd)
 		}
 		i.api.close()
 	})

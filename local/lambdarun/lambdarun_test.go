@@ -4,14 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jwtapi/jwtapi/internal/proc"
 	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
@@ -287,6 +292,89 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 	}
 	if _, err := invoke(t, f, ""); !errors.Is(err, ErrClosed) {
 		t.Errorf("invoke after Close: %v, want ErrClosed", err)
+	}
+}
+
+// waitForCompiler returns once a build started by this test process runs
+// the compiler or linker (a process of the go command's).
+func waitForCompiler(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, pid := range proc.Descendants(os.Getpid()) {
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); len(comm) > 0 && strings.TrimSpace(string(comm)) != "go" {
+				return
+			}
+		}
+	}
+	t.Fatal("the build started no compiler within 30 s")
+}
+
+// TestCallerGoneDuringTheBuild: a client that disconnects while its
+// handler is being built cuts the build short, and the next request builds
+// again instead of being answered with a build error that never was.
+func TestCallerGoneDuringTheBuild(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	warmCache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOCACHE", t.TempDir()) // cold: the build is caught mid-way
+	logs := &testutil.SyncBuffer{}
+	rt := NewRuntime(Options{Logs: logs, BuildDir: t.TempDir()})
+	t.Cleanup(rt.Close)
+	f, err := rt.Add(Spec{FunctionName: "f", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty", Timeout: 5 * time.Second, MemoryMB: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := make(chan error, 1)
+	go func() { _, err := f.Invoke(ctx, NewRequestID(), []byte(`{}`)); gone <- err }()
+	waitForCompiler(t)
+	cancel()
+	if err := <-gone; !errors.Is(err, context.Canceled) {
+		t.Errorf("the abandoned invocation: %v, want context.Canceled", err)
+	}
+	os.Setenv("GOCACHE", strings.TrimSpace(string(warmCache))) // the next build is quick
+	if _, err := invoke(t, f, ""); err != nil {
+		t.Fatalf("the next invocation: %v (logs: %s)", err, logs.String())
+	}
+	if strings.Contains(logs.String(), "fix the handler") {
+		t.Errorf("a cut-short build was reported as the handler's fault:\n%s", logs.String())
+	}
+}
+
+// TestCloseDuringTheBuild: Ctrl-C while handlers are still being built
+// (jwtapi dev warms every function in the background) cancels the build,
+// compiler and linker included, and returns at once.
+func TestCloseDuringTheBuild(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	t.Setenv("GOCACHE", t.TempDir()) // a cold cache: the build takes long enough to be caught mid-way
+	rt := NewRuntime(Options{Logs: &testutil.SyncBuffer{}, BuildDir: t.TempDir()})
+	f, err := rt.Add(Spec{FunctionName: "f", ModuleDir: moduleDir(t), Package: "local/testdata/handlers/faulty", Timeout: 5 * time.Second, MemoryMB: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warmed := make(chan error, 1)
+	go func() { warmed <- f.Warm(context.Background()) }()
+	waitForCompiler(t)
+	closed := make(chan struct{})
+	go func() { rt.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for the build to finish instead of cancelling it")
+	}
+	if err := <-warmed; err == nil {
+		t.Error("Warm succeeded although the runtime closed during its build")
+	}
+	testutil.Eventually(t, 2*time.Second, func() bool { return !slices.ContainsFunc(proc.Descendants(os.Getpid()), proc.Alive) },
+		"no process of the build outlives Close")
+	if f.Instances() != 0 {
+		t.Errorf("%d instances after Close", f.Instances())
 	}
 }
 
