@@ -396,8 +396,6 @@ func (c *console) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	backlog, ch, cancel := c.log.Subscribe()
 	defer cancel()
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
 	w.Write(backlog)
 	w.Write([]byte("event: ready\ndata: {}\n\n"))
 	flusher.Flush()

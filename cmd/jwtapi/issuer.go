@@ -213,23 +213,52 @@ func listen(addr, what, envName string) (net.Listener, error) {
 }
 
 // serveHTTP serves h on l with timeouts a client cannot outlast: a body
-// trickling in, or thousands of idle keep-alive connections, are cut off
-// instead of holding connections open forever.
+// trickling in, a response read too slowly, or thousands of idle keep-alive
+// connections, are cut off instead of holding connections open forever.
+// How long a response may take to be ready is the handler's business: the
+// gateway's waits (30 s integration, 10 s authorizer) start after a
+// handler's build, and a first build on a cold Go cache can take minutes.
 func serveHTTP(l net.Listener, h http.Handler) *http.Server {
 	srv := &http.Server{
-		Handler:           h,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(&slowReaderGuard{ResponseWriter: w, rc: http.NewResponseController(w)}, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		// The whole request, body included, as API Gateway's 30 s
 		// integration timeout would allow.
-		ReadTimeout: 30 * time.Second,
-		// A slow function (30 s at most) and a Lambda authorizer (10 s) still answer.
-		WriteTimeout:   60 * time.Second,
+		ReadTimeout:    30 * time.Second,
 		IdleTimeout:    60 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 	}
 	go srv.Serve(l)
 	return srv
 }
+
+// writeGrace bounds each write of a response to the client.
+var writeGrace = 30 * time.Second // a variable for the tests
+
+// slowReaderGuard gives every write writeGrace to reach a client that reads
+// slowly (or not at all), in place of the server's WriteTimeout, which
+// would also count the time spent preparing the response.
+type slowReaderGuard struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (g *slowReaderGuard) WriteHeader(code int) {
+	g.rc.SetWriteDeadline(time.Now().Add(writeGrace))
+	g.ResponseWriter.WriteHeader(code)
+}
+
+func (g *slowReaderGuard) Write(b []byte) (int, error) {
+	g.rc.SetWriteDeadline(time.Now().Add(writeGrace))
+	return g.ResponseWriter.Write(b)
+}
+
+func (g *slowReaderGuard) Flush() { g.rc.Flush() }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (g *slowReaderGuard) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 func runIssuer(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("issuer", `jwtapi issuer: run only the embedded Auth0-like issuer.
