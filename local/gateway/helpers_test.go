@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/jwtapi/jwtapi/internal/testutil"
 )
 
 var testDirs []string
@@ -32,6 +35,26 @@ func mkdirTemp() (string, error) {
 		testDirs = append(testDirs, d)
 	}
 	return d, err
+}
+
+// serveAPI serves api for one test, logging the gateway's lines to logs
+// (nil: kept nowhere it is read), and returns the gateway and its URL.
+func serveAPI(t *testing.T, api *API, logs *testutil.SyncBuffer) (*Gateway, string) {
+	t.Helper()
+	dir, err := mkdirTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logs == nil {
+		logs = &testutil.SyncBuffer{}
+	}
+	gw, err := New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: logs, FunctionLogs: &testutil.SyncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	t.Cleanup(func() { srv.Close(); gw.Close() })
+	return gw, srv.URL
 }
 
 func TestMain(m *testing.M) {

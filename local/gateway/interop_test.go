@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -105,20 +104,10 @@ func TestInteropWithOIDCProvider(t *testing.T) {
 			a.Issuer = issuer // oidc-provider's issuer has no trailing slash
 		}
 	}
-	dir, err := mkdirTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: &testutil.SyncBuffer{}, FunctionLogs: &testutil.SyncBuffer{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
+	gw, base := serveAPI(t, api, nil)
 	if err := gw.Warm(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
 
 	tests := []struct {
 		name   string
@@ -133,7 +122,7 @@ func TestInteropWithOIDCProvider(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", srv.URL+"/private", nil)
+			req, _ := http.NewRequest("GET", base+"/private", nil)
 			req.Header.Set("authorization", "Bearer "+tt.token)
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {

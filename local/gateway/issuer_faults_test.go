@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -27,36 +26,26 @@ func TestExternalIssuerFaults(t *testing.T) {
 	api := &API{Kind: KindHTTP, Stack: "faults", LogicalID: "Api", Name: "faults", StageName: "$default",
 		Routes:      []*Route{{Key: key, AuthType: "JWT", Authorizer: auth, Function: fn, PayloadVersion: "2.0"}},
 		Authorizers: map[string]*Authorizer{"Jwt": auth}, Functions: map[string]*Function{fn.ID: fn}}
-	dir, err := mkdirTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &testutil.SyncBuffer{}
-	gw, err := New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: logs, FunctionLogs: &testutil.SyncBuffer{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
+	_, base := serveAPI(t, api, logs)
 	s := &stack{}
 	token := func(kid string) string {
 		return testutil.SignJWT(t, jwt.SigningMethodRS256, map[string]any{"kid": kid}, k.A, jwt.MapClaims{"iss": iss.URL(), "aud": audience,
 			"sub": "ext", "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(), "jti": time.Now().String()})
 	}
-	if r := s.doAt(t, srv.URL, "GET", "/x", bearer(token("a")), ""); r.status != 401 || !strings.Contains(r.header.Get("www-authenticate"), "signing keys cannot be fetched") {
+	if r := s.doAt(t, base, "GET", "/x", bearer(token("a")), ""); r.status != 401 || !strings.Contains(r.header.Get("www-authenticate"), "signing keys cannot be fetched") {
 		t.Fatalf("issuer down at start: %d %q, want 401", r.status, r.header.Get("www-authenticate"))
 	}
 	testutil.Eventually(t, 5*time.Second, func() bool { return strings.Contains(logs.String(), "the issuer's signing keys cannot be fetched") },
 		"the request log saying why the token was refused")
 	iss.SetDown(false)
-	testutil.Eventually(t, 5*time.Second, func() bool { return s.doAt(t, srv.URL, "GET", "/x", bearer(token("a")), "").status == 200 },
+	testutil.Eventually(t, 5*time.Second, func() bool { return s.doAt(t, base, "GET", "/x", bearer(token("a")), "").status == 200 },
 		"a token accepted once the issuer answers")
 	iss.SetDown(true)
-	if r := s.doAt(t, srv.URL, "GET", "/x", bearer(token("a")), ""); r.status != 200 {
+	if r := s.doAt(t, base, "GET", "/x", bearer(token("a")), ""); r.status != 200 {
 		t.Errorf("known key during a later outage: %d, want 200", r.status)
 	}
-	if r := s.doAt(t, srv.URL, "GET", "/x", bearer(token("rotated")), ""); r.status != 401 {
+	if r := s.doAt(t, base, "GET", "/x", bearer(token("rotated")), ""); r.status != 401 {
 		t.Errorf("unknown kid during the outage: %d, want 401", r.status)
 	}
 }

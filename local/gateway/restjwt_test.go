@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -44,17 +43,7 @@ func TestRESTNativeJWT(t *testing.T) {
 		key, _ := routekey.Parse(r.key)
 		api.Routes = append(api.Routes, &Route{Key: key, AuthType: "JWT", Authorizer: native, Scopes: r.scopes, Function: faulty, PayloadVersion: "1.0"})
 	}
-	dir, err := mkdirTemp()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := New(api, Options{ModuleDir: moduleDir(), BuildDir: dir, Logs: &testutil.SyncBuffer{}, FunctionLogs: &testutil.SyncBuffer{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
+	_, restURL := serveAPI(t, api, nil)
 
 	now := time.Now()
 	claims := func(edit func(c map[string]any)) map[string]any {
@@ -122,7 +111,7 @@ func TestRESTNativeJWT(t *testing.T) {
 			if tt.header != "" {
 				h["authorization"] = tt.header
 			}
-			r := base.doAt(t, srv.URL, "GET", tt.path, h, "")
+			r := base.doAt(t, restURL, "GET", tt.path, h, "")
 			if r.status != tt.want.status || !strings.Contains(r.body, tt.want.body) {
 				t.Errorf("%d %s, want %d with %s", r.status, r.body, tt.want.status, tt.want.body)
 			}
@@ -130,7 +119,7 @@ func TestRESTNativeJWT(t *testing.T) {
 	}
 
 	// The handler gets the claims with their JSON types.
-	ev := echoedEvent(t, base.doAt(t, srv.URL, "GET", "/v1/scoped", bearer(embedded(nil)), ""))
+	ev := echoedEvent(t, base.doAt(t, restURL, "GET", "/v1/scoped", bearer(embedded(nil)), ""))
 	got, _ := json.Marshal(ev["requestContext"].(map[string]any)["authorizer"])
 	for _, want := range []string{`"email_verified":true`, `"version":"42"`, `"roles":["user","team lead"]`, `"org_id":"acme"`, `"sub":"auth0|ada"`} {
 		if !strings.Contains(string(got), want) {
