@@ -1,30 +1,12 @@
 package proc
 
 import (
-	"context"
 	"os/exec"
 	"syscall"
-	"time"
 )
 
-// CommandContext is exec.CommandContext for a command that leads its own
-// process group, so that everything it starts (go build's compiler and
-// linker, cdk synth's Node and app processes) stops with it: the context
-// done kills the whole group, not only its leader. See Group.
-func CommandContext(ctx context.Context, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, name, args...)
-	Group(cmd)
-	cmd.Cancel = func() error { return KillGroup(cmd) }
-	return cmd
-}
-
-// Group makes cmd (not yet started) the leader of its own process group:
-// Ctrl-C then reaches only jwtapi, which stops the group itself
-// (KillGroup), and the kernel kills the leader if jwtapi dies without
-// cleaning up.
-func Group(cmd *exec.Cmd) {
+func setGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.WaitDelay = 5 * time.Second // a grandchild holding the output pipes cannot hang Wait
 }
 
 // KillGroup kills the process group cmd leads (see Group).
